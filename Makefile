@@ -1,0 +1,52 @@
+# o2ims-replay: `make serve` and `make test` work on a fresh machine that has only python3.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 30205
+PYTEST_ARGS ?=
+
+.PHONY: serve test bench fuzz cassettes lint typecheck clean system-deps
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+## serve: start the replay server on the bundled cassettes (127.0.0.1:30205)
+serve: $(STAMP)
+	$(BIN)/o2replay serve cassettes --host $(HOST) --port $(PORT)
+
+## test: the whole test suite (bounded fuzz, soak and load tests included)
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## system-deps: Debian packages the benchmarks need (wrk); installed only when missing
+system-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi; }
+
+## bench: full benchmarks; results go to bench/results/ and are summarised in docs/performance.md
+bench: $(STAMP) system-deps
+	$(BIN)/python -m bench
+
+## fuzz: long schemathesis run against the synthetic O2IMS
+fuzz: $(STAMP)
+	O2REPLAY_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest tests/synthetic/test_schemathesis.py $(PYTEST_ARGS)
+
+## cassettes: regenerate cassettes/reference/ by recording the synthetic server through the addon
+cassettes: $(STAMP)
+	$(BIN)/python -m replayer.tools.make_reference_cassettes cassettes/reference
+
+typecheck: $(STAMP)
+	$(BIN)/python -m pip install -q mypy types-PyYAML
+	$(BIN)/python -m mypy
+
+clean:
+	rm -rf $(VENV) build *.egg-info
+	find . -name .o2replay-cache -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""One module per ``o2replay`` subcommand: ``register(subparsers)`` and ``run(args) -> int``."""
