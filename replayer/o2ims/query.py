@@ -1,0 +1,626 @@
+"""O2IMS query semantics: attribute filters, attribute selectors and paging (ETSI GS NFV-SOL 013 5.2-5.4).
+
+One implementation for replayed collections, derived answers, the synthetic model and subscription filters.
+Pure: dicts and strings in, dicts and strings out. ``docs/o2ims-query.md`` is the user-facing reference.
+
+    query = parse_query([("filter", "(eq,name,edge1)"), ("fields", "name")])
+    page = select(pools, query, page_size=100)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import json
+import math
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from replayer.o2ims.problem import problem_body
+
+__all__ = [
+    "EMPTY_QUERY",
+    "LIST_OPERATORS",
+    "OPERATORS",
+    "QUERY_PARAMS",
+    "SINGLE_VALUE_OPERATORS",
+    "Page",
+    "Query",
+    "QueryError",
+    "Term",
+    "Value",
+    "matches",
+    "next_link",
+    "parse_fields",
+    "parse_filter",
+    "parse_query",
+    "project",
+    "select",
+]
+
+#: The query parameters this module owns; ``parse_query`` ignores every other one.
+QUERY_PARAMS = frozenset(
+    {"filter", "fields", "exclude_fields", "all_fields", "exclude_default", "nextpage_opaque_marker"}
+)
+
+# SOL013 table 5.2.2-1: these compare with exactly one value ...
+SINGLE_VALUE_OPERATORS = frozenset({"eq", "neq", "gt", "gte", "lt", "lte"})
+# ... and these take a list of one or more.
+LIST_OPERATORS = frozenset({"in", "nin", "cont", "ncont"})
+OPERATORS = SINGLE_VALUE_OPERATORS | LIST_OPERATORS
+_NEGATED = {"neq": "eq", "nin": "in", "ncont": "cont"}
+_VALID_OPS = ", ".join(sorted(OPERATORS))
+_MARKER_PARAM = "nextpage_opaque_marker"
+
+
+class QueryError(ValueError):
+    """A query parameter is malformed or not applicable: the server answers 400 ProblemDetails."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(f"{param}: {message}")
+        self.param = param
+
+    def problem(self, instance: str = "") -> dict[str, Any]:
+        """The 400 ProblemDetails body for this error."""
+        return problem_body(
+            400, str(self), title="Bad Request", instance=instance,
+            extra={"additionalAttributes": {"param": self.param}},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One value of a filter term: its text, and whether it was single-quoted (quoted ``'null'`` is a string)."""
+
+    text: str
+    quoted: bool = False
+
+    @property
+    def is_null(self) -> bool:
+        """The bare word ``null``: matches an absent attribute or a JSON null."""
+        return not self.quoted and self.text == "null"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One ``(op,attr,value[,value...])`` criterion."""
+
+    op: str
+    path: tuple[str, ...]
+    values: tuple[Value, ...]
+    source: str = field(default="", compare=False)  # the term as written, for error messages
+
+    @property
+    def attribute(self) -> str:
+        """The attribute path as written (``extensions/site``)."""
+        return "/".join(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """The O2IMS query parameters of one request, parsed."""
+
+    filter: tuple[Term, ...] = ()
+    filter_text: str = ""
+    fields: tuple[tuple[str, ...], ...] = ()
+    exclude_fields: tuple[tuple[str, ...], ...] = ()
+    all_fields: bool = False
+    exclude_default: bool = False
+    marker: str | None = None
+    page_size: int | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """No O2IMS query parameter at all (``page_size`` aside): the collection is served as recorded."""
+        return not (self.filter or self.has_selection or self.marker)
+
+    @property
+    def has_selection(self) -> bool:
+        """Any attribute selector (fields, exclude_fields, all_fields, exclude_default) is present."""
+        return bool(self.fields or self.exclude_fields or self.all_fields or self.exclude_default)
+
+
+EMPTY_QUERY = Query()
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """The result of ``select``: the items of this page and the marker of the next one (None on the last)."""
+
+    items: list[dict[str, Any]]
+    next_marker: str | None = None
+    total: int = 0  # items matching the filter, over all pages
+
+
+# --------------------------------------------------------------------------------------------------- filter
+
+
+class _Scanner:
+    """Cursor over a filter expression; errors name the 1-based character position."""
+
+    __slots__ = ("text", "pos")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def fail(self, message: str, pos: int | None = None) -> QueryError:
+        at = self.pos if pos is None else pos
+        where = f"character {at + 1}" if at < len(self.text) else "end of expression"
+        return QueryError("filter", f"{message} at {where} in {self.text!r}")
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def expect(self, char: str, what: str) -> None:
+        if self.peek() != char:
+            found = repr(self.peek()) if self.peek() else "nothing"
+            raise self.fail(f"expected {char!r} {what}, found {found}")
+        self.pos += 1
+
+    def bare(self) -> str:
+        start = self.pos
+        while self.pos < len(self.text) and self.text[self.pos] not in ",();'":
+            self.pos += 1
+        return self.text[start : self.pos]
+
+    def quoted(self) -> str:
+        # SOL013 5.2.2: a value holding , ( ) ; or ' is enclosed in single quotes; '' stands for one quote.
+        start = self.pos
+        self.pos += 1
+        out: list[str] = []
+        while True:
+            end = self.text.find("'", self.pos)
+            if end < 0:
+                raise self.fail("unterminated quoted value", start)
+            out.append(self.text[self.pos : end])
+            if self.text.startswith("''", end):
+                out.append("'")
+                self.pos = end + 2
+                continue
+            self.pos = end + 1
+            return "".join(out)
+
+
+def _parse_value(sc: _Scanner) -> Value:
+    start = sc.pos
+    if sc.peek() == "'":
+        value = Value(sc.quoted(), quoted=True)
+        if sc.peek() not in (",", ")"):
+            raise sc.fail("expected ',' or ')' after a quoted value")
+        return value
+    text = sc.bare()
+    if sc.peek() == "'":
+        raise sc.fail("a quote inside a value; quote the whole value and double the quote ('')")
+    if not text:
+        raise sc.fail("empty value", start)
+    return Value(text)
+
+
+def _parse_attribute(sc: _Scanner) -> tuple[str, ...]:
+    start = sc.pos
+    text = sc.bare()
+    if not text:
+        raise sc.fail("missing attribute name", start)
+    path = tuple(text.split("/"))
+    if "" in path:
+        raise sc.fail(f"empty segment in attribute path {text!r}", start)
+    return path
+
+
+def _parse_term(sc: _Scanner, index: int) -> Term:
+    start = sc.pos
+    sc.expect("(", f"to open term {index}")
+    op_pos = sc.pos
+    op = sc.bare()
+    if op not in OPERATORS:
+        shown = f"unknown operator {op!r}" if op else "missing operator"
+        raise sc.fail(f"{shown} in term {index} (valid: {_VALID_OPS})", op_pos)
+    sc.expect(",", f"after operator {op!r}")
+    path = _parse_attribute(sc)
+    sc.expect(",", f"after attribute {'/'.join(path)!r} (every term needs a value)")
+    values = [_parse_value(sc)]
+    while sc.peek() == ",":
+        sc.pos += 1
+        values.append(_parse_value(sc))
+    sc.expect(")", f"to close term {index}")
+    source = sc.text[start : sc.pos]
+    if op in SINGLE_VALUE_OPERATORS and len(values) != 1:
+        raise QueryError(
+            "filter", f"operator {op!r} takes exactly one value, got {len(values)} in term {index} {source!r}"
+            " (in, nin, cont and ncont take a list)",
+        )
+    return Term(op, path, tuple(values), source)
+
+
+@functools.lru_cache(maxsize=1024)
+def parse_filter(expr: str) -> tuple[Term, ...]:
+    """Terms of a SOL013 filter ``(op,attr,value[,value...])[;(...)...]``; QueryError names the bad spot."""
+    if not expr:
+        raise QueryError("filter", "empty filter expression")
+    sc = _Scanner(expr)
+    terms = [_parse_term(sc, 1)]
+    while sc.peek() == ";":
+        sc.pos += 1
+        terms.append(_parse_term(sc, len(terms) + 1))
+    if sc.pos != len(expr):
+        raise sc.fail("expected ';' between terms")
+    return tuple(terms)
+
+
+# -------------------------------------------------------------------------------------------- evaluation
+
+def _resolve_general(obj: Any, path: Sequence[str]) -> list[Any]:
+    """Values at ``path``; arrays met on the way (or at the end) are flattened; absent leaves are skipped."""
+    current = [obj]
+    for part in path:
+        nxt: list[Any] = []
+        for value in current:
+            if isinstance(value, list):
+                nxt.extend(v[part] for v in value if isinstance(v, dict) and part in v)
+            elif isinstance(value, dict) and part in value:
+                nxt.append(value[part])
+        if not nxt:
+            return []
+        current = nxt
+    out: list[Any] = []
+    for value in current:
+        if isinstance(value, list):
+            out.extend(value)  # SOL013: an array attribute matches when one of its elements matches
+        else:
+            out.append(value)
+    return out
+
+
+_MISSING = object()
+
+
+def _present(obj: Any, path: Sequence[str]) -> bool:
+    current = [obj]
+    for part in path:
+        nxt: list[Any] = []
+        for value in current:
+            items = value if isinstance(value, list) else [value]
+            nxt.extend(v[part] for v in items if isinstance(v, dict) and part in v)
+        if not nxt:
+            return False
+        current = nxt
+    return True
+
+
+def _number(text: str) -> float | int | None:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+_Test = Callable[[Any], bool]
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le,
+}
+
+
+def _equality_test(values: tuple[Value, ...]) -> _Test:
+    # Numbers compare numerically (16 == 16.0), booleans as true/false, strings exactly; bare null is None.
+    plain = [v.text for v in values if not v.is_null]
+    texts = frozenset(plain)
+    numbers = [n for n in map(_number, plain) if n is not None]
+    bools = frozenset(t == "true" for t in plain if t in ("true", "false"))
+    has_null = len(plain) < len(values)
+
+    def test(actual: Any) -> bool:
+        if actual is None:
+            return has_null
+        if isinstance(actual, bool):
+            return actual in bools
+        if isinstance(actual, (int, float)):
+            return actual in numbers
+        return isinstance(actual, str) and actual in texts
+
+    return test
+
+
+def _order_test(op: str, value: Value) -> _Test:
+    if value.is_null:
+        return lambda actual: False
+    compare = _ORDER[op]
+    text, number = value.text, _number(value.text)
+    wanted = {"true": True, "false": False}.get(text)
+
+    def test(actual: Any) -> bool:
+        if isinstance(actual, bool):
+            return wanted is not None and compare(actual, wanted)
+        if isinstance(actual, (int, float)):
+            return number is not None and compare(actual, number)
+        return isinstance(actual, str) and compare(actual, text)  # strings: lexical order
+
+    return test
+
+
+def _contains_test(values: tuple[Value, ...]) -> _Test:
+    parts = [v.text for v in values if not v.is_null]
+    return lambda actual: isinstance(actual, str) and any(p in actual for p in parts)
+
+
+@functools.lru_cache(maxsize=2048)
+def _predicate(term: Term) -> _Test:
+    """A compiled test of one term against one object."""
+    negate = term.op in _NEGATED  # neq, nin, ncont: no value of the attribute matches the positive form
+    op = _NEGATED.get(term.op, term.op)
+    if op in ("eq", "in"):
+        positive = _equality_test(term.values)
+    elif op == "cont":
+        positive = _contains_test(term.values)
+    else:
+        positive = _order_test(op, term.values[0])
+    absent_hit = op in ("eq", "in") and any(v.is_null for v in term.values)  # absent equals null only
+    absent = absent_hit is not negate
+    path = term.path
+
+    def test(obj: Any) -> bool:
+        value = obj
+        for part in path:  # fast path: objects all the way down to a scalar
+            if type(value) is not dict:
+                return _any_hit(_resolve_general(obj, path), positive, absent_hit) is not negate
+            value = value.get(part, _MISSING)
+            if value is _MISSING:
+                return absent
+        if type(value) is list:
+            return _any_hit(value, positive, absent_hit) is not negate
+        return positive(value) is not negate
+
+    return test
+
+
+def _any_hit(actuals: Sequence[Any], positive: _Test, absent_hit: bool) -> bool:
+    return any(map(positive, actuals)) if actuals else absent_hit
+
+
+def _matches_terms(obj: Mapping[str, Any], terms: tuple[Term, ...]) -> bool:
+    return all(_predicate(t)(obj) for t in terms)  # SOL013 5.2.2: ';' is a logical AND
+
+
+def matches(obj: Mapping[str, Any], filter_expr: str | None) -> bool:
+    """Whether ``obj`` satisfies ``filter_expr`` (an empty or None filter matches everything)."""
+    if not filter_expr:
+        return True
+    return _matches_terms(obj, parse_filter(filter_expr))
+
+
+def _check_attributes(items: Sequence[Mapping[str, Any]], terms: tuple[Term, ...]) -> None:
+    # An attribute present in no item of a non-empty collection is a client error (SOL013 5.2.2: 400 for an
+    # invalid attribute name). An empty collection cannot tell, so every attribute is accepted there.
+    if not items:
+        return
+    for term in terms:
+        if not any(_present(item, term.path) for item in items):
+            raise QueryError("filter", f"unknown attribute {term.attribute!r} in term {term.source!r}")
+
+
+# ---------------------------------------------------------------------------------------------- selection
+
+_FieldTree = dict[str, "_FieldTree"]
+
+
+def parse_fields(param: str, text: str) -> tuple[tuple[str, ...], ...]:
+    """Attribute paths of a ``fields`` / ``exclude_fields`` list (``name,extensions/country``)."""
+    paths: list[tuple[str, ...]] = []
+    for item in text.split(","):
+        path = tuple(item.split("/"))
+        if "" in path:
+            raise QueryError(param, f"empty attribute name in {text!r}")
+        paths.append(path)
+    return tuple(paths)
+
+
+def _tree(paths: Iterable[tuple[str, ...]]) -> _FieldTree:
+    """Nested dict of attribute paths; an empty dict stands for the whole attribute."""
+    root: _FieldTree = {}
+    for path in paths:
+        node = root
+        for part in path[:-1]:
+            child = node.get(part)
+            if child is not None and not child:
+                break  # a shorter path already takes the whole attribute
+            node = node.setdefault(part, {})
+        else:
+            node[path[-1]] = {}
+    return root
+
+
+def _include(value: Any, tree: _FieldTree) -> Any:
+    if isinstance(value, list):
+        return [_include(v, tree) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {k: (v if not tree[k] else _include(v, tree[k])) for k, v in value.items() if k in tree}
+
+
+def _exclude(value: Any, tree: _FieldTree) -> Any:
+    if isinstance(value, list):
+        return [_exclude(v, tree) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        sub = tree.get(k)
+        if sub is None:
+            out[k] = v
+        elif sub:
+            out[k] = _exclude(v, sub)
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _selection_plan(
+    query: Query, default_excluded: tuple[str, ...]
+) -> tuple[_FieldTree | None, _FieldTree | None]:
+    """(include tree or None for everything, exclude tree or None for nothing) for a query."""
+    if query.all_fields:
+        return None, None
+    include = _tree(query.fields) if query.fields and not query.exclude_default else None
+    excluded = list(query.exclude_fields)
+    if query.exclude_default:
+        # SOL013 5.3.2: with exclude_default, "fields" names complex attributes to bring back.
+        kept = set(query.fields)
+        excluded += [p for p in (tuple(d.split("/")) for d in default_excluded) if p not in kept]
+    return include, (_tree(excluded) if excluded else None)
+
+
+def project(
+    obj: Mapping[str, Any], query: Query, *, default_excluded: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """``obj`` with the query's attribute selectors applied (SOL013 5.3); key order is kept."""
+    if not query.has_selection:
+        return dict(obj)
+    include, exclude = _selection_plan(query, tuple(default_excluded))
+    result: Any = obj
+    if include is not None:
+        result = _include(result, include)
+    if exclude is not None:
+        result = _exclude(result, exclude)  # exclude_fields wins over fields (openshift-kni definitions)
+    return dict(result)
+
+
+# ------------------------------------------------------------------------------------------------- paging
+
+
+def _digest(query: Query, scope: str, offset: int) -> str:
+    # The marker binds its offset to the query (filter and selectors) and scope: a marker from another
+    # query, or an edited one, is rejected rather than silently serving the wrong page.
+    basis = json.dumps(
+        [scope, offset, query.filter_text, query.fields, query.exclude_fields, query.all_fields,
+         query.exclude_default],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(basis.encode()).hexdigest()[:12]
+
+
+def _make_marker(query: Query, scope: str, offset: int) -> str:
+    raw = f"{offset}.{_digest(query, scope, offset)}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _read_marker(query: Query, scope: str) -> int:
+    marker = query.marker or ""
+    try:
+        raw = base64.urlsafe_b64decode(marker + "=" * (-len(marker) % 4)).decode("ascii")
+        text, _, digest = raw.partition(".")
+        offset = int(text)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise QueryError(_MARKER_PARAM, f"not a marker issued by this server: {marker!r}") from None
+    if offset < 0 or digest != _digest(query, scope, offset):
+        raise QueryError(
+            _MARKER_PARAM, f"marker {marker!r} does not belong to this query; restart from the first page"
+        )
+    return offset
+
+
+def select(
+    items: Sequence[Mapping[str, Any]],
+    query: Query,
+    *,
+    default_excluded: tuple[str, ...] = (),
+    page_size: int | None = None,
+    scope: str = "",
+) -> Page:
+    """Filter, page and project a collection (SOL013 5.2, 5.4, 5.3, in that order).
+
+    ``page_size`` (else ``query.page_size``; None: no paging) bounds the page; ``scope`` (e.g. the request
+    path) is bound into the markers. Raises QueryError for an unknown attribute or a foreign marker.
+    """
+    chosen: Sequence[Mapping[str, Any]] = items
+    if query.filter:
+        _check_attributes(items, query.filter)
+        tests = [_predicate(t) for t in query.filter]
+        if len(tests) == 1:
+            chosen = list(filter(tests[0], items))
+        else:
+            chosen = [item for item in items if all(test(item) for test in tests)]
+    size = page_size if page_size is not None else query.page_size
+    if size is not None and size < 1:
+        raise ValueError(f"page_size must be at least 1, got {size}")
+    start = _read_marker(query, scope) if query.marker else 0
+    end = len(chosen) if size is None else start + size
+    marker = _make_marker(query, scope, end) if end < len(chosen) else None
+    page = [project(item, query, default_excluded=default_excluded) for item in chosen[start:end]]
+    return Page(page, marker, len(chosen))
+
+
+def next_link(base_url: str, path: str, params: Iterable[tuple[str, str]], marker: str) -> str:
+    """RFC 8288 ``Link`` header value pointing at the next page (SOL013 5.4.2.1: ``rel="next"``)."""
+    kept = [(k, v) for k, v in params if k != _MARKER_PARAM]
+    kept.append((_MARKER_PARAM, marker))
+    return f'<{base_url.rstrip("/")}{path}?{urlencode(kept)}>; rel="next"'
+
+
+# -------------------------------------------------------------------------------------------------- parse
+
+
+def _flag(param: str, value: str) -> bool:
+    # SOL013 5.3.2: all_fields and exclude_default are used without a value; the openshift-kni definitions
+    # give all_fields the default "false", so an explicit "false" turns the flag off.
+    lowered = value.strip().lower()
+    if lowered in ("", "true"):
+        return True
+    if lowered == "false":
+        return False
+    raise QueryError(param, f"takes no value (or true/false), got {value!r}")
+
+
+def _check_combination(query: Query) -> None:
+    # SOL013 5.3.2 table 5.3.2-2: all_fields stands alone. fields with exclude_fields is accepted because the
+    # openshift-kni definitions document it (exclude_fields wins).
+    if query.all_fields:
+        others = [
+            name for name, on in (("fields", query.fields), ("exclude_fields", query.exclude_fields),
+                                  ("exclude_default", query.exclude_default)) if on
+        ]
+        if others:
+            raise QueryError("all_fields", f"cannot be combined with {', '.join(others)}")
+
+
+def parse_query(params: Iterable[tuple[str, str]], *, page_size: int | None = None) -> Query:
+    """The O2IMS query of a request's parameters (other parameters are ignored); QueryError when invalid.
+
+    A repeated ``filter`` adds its terms (AND); repeated ``fields`` / ``exclude_fields`` add their paths.
+    """
+    owned = [(k, v) for k, v in params if k in QUERY_PARAMS]
+    if not owned:
+        return EMPTY_QUERY if page_size is None else replace(EMPTY_QUERY, page_size=page_size)
+    filters: list[str] = []
+    fields: list[tuple[str, ...]] = []
+    excluded: list[tuple[str, ...]] = []
+    flags = {"all_fields": False, "exclude_default": False}
+    marker: str | None = None
+    for key, value in owned:
+        if key == "filter":
+            filters.append(value)
+        elif key == "fields":
+            fields.extend(parse_fields(key, value))
+        elif key == "exclude_fields":
+            excluded.extend(parse_fields(key, value))
+        elif key == _MARKER_PARAM:
+            if not value:
+                raise QueryError(key, "empty marker")
+            marker = value
+        else:
+            flags[key] = _flag(key, value)
+    terms = tuple(t for f in filters for t in parse_filter(f))
+    query = Query(
+        terms, ";".join(filters), tuple(fields), tuple(excluded), flags["all_fields"],
+        flags["exclude_default"], marker, page_size,
+    )
+    _check_combination(query)
+    return query
