@@ -41,7 +41,7 @@ fuzz: $(STAMP)
 
 ## cassettes: regenerate cassettes/reference/ by recording the synthetic server through the addon
 cassettes: $(STAMP)
-	$(BIN)/python -m replayer.tools.make_reference_cassettes cassettes/reference
+	$(BIN)/python scripts/make_reference_cassettes.py cassettes/reference
 
 typecheck: $(STAMP)
 	$(BIN)/python -m pip install -q mypy types-PyYAML
