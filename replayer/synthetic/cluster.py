@@ -1,0 +1,65 @@
+"""Cluster API handlers: nodeClusterTypes (+ alarmDictionary), nodeClusters, clusterResourceTypes,
+clusterResources, alarmDictionaries and subscriptions. Provisioned node clusters are per session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from replayer.synthetic.context import Ctx, Handler, SynthResponse
+from replayer.synthetic.inventory import api_versions, find, subscription_handlers, subscription_item_handlers
+
+__all__ = ["HANDLERS"]
+
+API = "infrastructureCluster"
+JSON = dict[str, Any]
+
+
+def _node_clusters(ctx: Ctx) -> list[JSON]:
+    extra = list(ctx.state.node_clusters.values())
+    return [*ctx.model.node_clusters, *extra] if extra else ctx.model.node_clusters
+
+
+def _static(items_of: Any) -> Handler:
+    def handler(ctx: Ctx) -> SynthResponse:
+        return ctx.collection(items_of(ctx))
+    return handler
+
+
+def _one(items_of: Any, key: str, what: str) -> Handler:
+    def handler(ctx: Ctx) -> SynthResponse:
+        ident = ctx.params[key]
+        found = find(items_of(ctx), key, ident)
+        return ctx.item(found) if found is not None else ctx.not_found(what, ident)
+    return handler
+
+
+def type_dictionary(ctx: Ctx) -> SynthResponse:
+    """The alarm dictionary of a node cluster type."""
+    ident = ctx.params["nodeClusterTypeId"]
+    ntype = find(ctx.model.node_cluster_types, "nodeClusterTypeId", ident)
+    if ntype is None:
+        return ctx.not_found("node cluster type", ident)
+    return ctx.item(ctx.model.cluster_alarm_dictionaries[0])
+
+
+HANDLERS: dict[tuple[str, str], dict[str, Handler]] = {
+    (API, "/api_versions"): {"GET": api_versions},
+    (API, "/nodeClusterTypes"): {"GET": _static(lambda c: c.model.node_cluster_types)},
+    (API, "/nodeClusterTypes/{nodeClusterTypeId}"): {
+        "GET": _one(lambda c: c.model.node_cluster_types, "nodeClusterTypeId", "node cluster type")},
+    (API, "/nodeClusterTypes/{nodeClusterTypeId}/alarmDictionary"): {"GET": type_dictionary},
+    (API, "/nodeClusters"): {"GET": _static(_node_clusters)},
+    (API, "/nodeClusters/{nodeClusterId}"): {"GET": _one(_node_clusters, "nodeClusterId", "node cluster")},
+    (API, "/clusterResourceTypes"): {"GET": _static(lambda c: c.model.cluster_resource_types)},
+    (API, "/clusterResourceTypes/{clusterResourceTypeId}"): {
+        "GET": _one(lambda c: c.model.cluster_resource_types, "clusterResourceTypeId", "cluster resource type")},
+    (API, "/clusterResources"): {"GET": _static(lambda c: c.model.cluster_resources)},
+    (API, "/clusterResources/{clusterResourceId}"): {
+        "GET": _one(lambda c: c.model.cluster_resources, "clusterResourceId", "cluster resource")},
+    (API, "/alarmDictionaries"): {"GET": _static(lambda c: c.model.cluster_alarm_dictionaries)},
+    (API, "/alarmDictionaries/{alarmDictionaryId}"): {
+        "GET": _one(lambda c: c.model.cluster_alarm_dictionaries, "alarmDictionaryId", "alarm dictionary")},
+    (API, "/subscriptions"): subscription_handlers(),
+    (API, "/subscriptions/{subscriptionId}"): subscription_item_handlers(),
+}

@@ -1,0 +1,266 @@
+"""Inventory API handlers (v1 release-4.21 and v2 main), and the subscription handlers it shares with cluster.
+
+Paths below ``/o2ims-infrastructureInventory/{v1,v2}``: OCloudInfo, api_versions, deploymentManagers,
+resourceTypes (+ alarmDictionary), resourcePools (+ resources), alarmDictionaries, subscriptions, and on
+v2 locations and oCloudSites.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from replayer.o2ims.query import QueryError, parse_filter
+from replayer.synthetic.context import Ctx, Handler, SynthResponse, json_response
+from replayer.synthetic.model import API_VERSION
+from replayer.synthetic.state import Subscription
+
+__all__ = ["HANDLERS", "api_versions", "find", "subscription_handlers", "validate_body"]
+
+API = "infrastructureInventory"
+JSON = dict[str, Any]
+
+#: Major version -> the minor versions served (the vendored definitions' info.version).
+VERSIONS: dict[str, dict[str, str]] = {
+    "infrastructureInventory": {"v1": "1.0.0", "v2": "2.0.0"},
+    "infrastructureMonitoring": {"v1": API_VERSION},
+    "infrastructureProvisioning": {"v1": "1.2.0"},
+    "infrastructureCluster": {"v1": API_VERSION},
+    "infrastructureArtifacts": {"v1": API_VERSION},
+}
+
+
+def api_versions(ctx: Ctx) -> SynthResponse:
+    """``/{prefix}/api_versions`` (every version) and ``/{prefix}/vN/api_versions`` (that one)."""
+    api, version = ctx.route.api, ctx.route.version
+    known = VERSIONS[api]
+    chosen = [known[version]] if version else list(known.values())
+    prefix = f"/o2ims-{api}" + (f"/{version}" if version else "")
+    return ctx.item({"uriPrefix": prefix, "apiVersions": [{"version": v} for v in chosen]})
+
+
+def find(items: Iterable[Mapping[str, Any]], key: str, value: str) -> Mapping[str, Any] | None:
+    """The item whose ``key`` equals ``value``."""
+    return next((i for i in items if i.get(key) == value), None)
+
+
+def validate_body(ctx: Ctx) -> str | None:
+    """The first schema violation of the request body against the vendored definitions, or None."""
+    try:
+        from replayer.o2ims import spec
+    except ImportError:
+        return None
+    validate = getattr(spec.bundled_specs(), "validate_request_body", None)
+    if validate is None:
+        return None
+    # The body is JSON whatever the content type says (merge-patch+json or plain json are both accepted),
+    # so it is checked against the documented schema of its operation's first media type.
+    op = spec.bundled_specs().find_operation(ctx.method, ctx.path)
+    if op is None or not op.request_body:
+        return None
+    content_type = next(iter(op.request_body))
+    problems = [p for p in validate(ctx.method, ctx.path, content_type, ctx.req.body)
+                if p.kind != spec.ViolationKind.WRONG_CONTENT_TYPE]
+    return str(problems[0]) if problems else None
+
+
+# ------------------------------------------------------------------------------------------------ handlers
+
+
+def ocloud(ctx: Ctx) -> SynthResponse:
+    """OCloudInfo (both ``globalcloudId`` and ``globalCloudId``)."""
+    body = dict(ctx.model.ocloud)
+    body["serviceUri"] = f"{ctx.req.base_url.rstrip('/')}/o2ims-{API}/{ctx.route.version}"
+    return ctx.item(body)
+
+
+def _types(ctx: Ctx) -> list[JSON]:
+    return ctx.model.resource_types_v1 if ctx.route.version == "v1" else ctx.model.resource_types_v2
+
+
+def _pools(ctx: Ctx) -> list[JSON]:
+    return ctx.model.resource_pools_v1 if ctx.route.version == "v1" else ctx.model.resource_pools_v2
+
+
+def pool_resources(ctx: Ctx, pool_id: str) -> Sequence[Mapping[str, Any]]:
+    """The resources of a pool: the model's plus those the session added."""
+    extra = ctx.state.extra_resources.get(pool_id)
+    if extra:
+        ctx.cacheable = False
+        return [*ctx.model.resources.get(pool_id, []), *extra]
+    return ctx.model.resources.get(pool_id, [])
+
+
+def _collection(items_of: Any) -> Handler:
+    def handler(ctx: Ctx) -> SynthResponse:
+        return ctx.collection(items_of(ctx))
+    return handler
+
+
+def _item(items_of: Any, key: str, param: str, what: str) -> Handler:
+    def handler(ctx: Ctx) -> SynthResponse:
+        ident = ctx.params[param]
+        found = find(items_of(ctx), key, ident)
+        return ctx.item(found) if found is not None else ctx.not_found(what, ident)
+    return handler
+
+
+def type_dictionary(ctx: Ctx) -> SynthResponse:
+    """The alarm dictionary of a resource type."""
+    ident = ctx.params["resourceTypeId"]
+    rtype = find(ctx.model.resource_types_v2, "resourceTypeId", ident)
+    if rtype is None:
+        return ctx.not_found("resource type", ident)
+    dictionary = find(ctx.model.alarm_dictionaries, "alarmDictionaryId", rtype["alarmDictionaryId"])
+    assert dictionary is not None
+    return ctx.item(dictionary)
+
+
+def resources(ctx: Ctx) -> SynthResponse:
+    """The resources of one pool."""
+    pool_id = ctx.params["resourcePoolId"]
+    if find(_pools(ctx), "resourcePoolId", pool_id) is None:
+        return ctx.not_found("resource pool", pool_id)
+    return ctx.collection(pool_resources(ctx, pool_id))
+
+
+def resource(ctx: Ctx) -> SynthResponse:
+    """One resource of one pool."""
+    pool_id, rid = ctx.params["resourcePoolId"], ctx.params["resourceId"]
+    if find(_pools(ctx), "resourcePoolId", pool_id) is None:
+        return ctx.not_found("resource pool", pool_id)
+    found = find(pool_resources(ctx, pool_id), "resourceId", rid)
+    return ctx.item(found) if found is not None else ctx.not_found("resource", rid)
+
+
+# ------------------------------------------------------------------------------------------- subscriptions
+
+_ALARM_FILTERS = ("NEW", "CHANGE", "CLEAR", "ACKNOWLEDGE")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def _subs(ctx: Ctx) -> list[Subscription]:
+    ctx.cacheable = False
+    return [s for s in ctx.state.subscriptions.values() if s.api == ctx.route.api]
+
+
+def _check_subscription(ctx: Ctx, body: Any) -> str | None:
+    """Why a subscription body is unacceptable, or None."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    callback = body.get("callback")
+    if not isinstance(callback, str):
+        return "callback: required, a string holding an absolute http(s) URL"
+    parts = urlsplit(callback)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in callback):
+        return f"callback: expected an absolute http(s) URL, got {callback!r}"
+    consumer = body.get("consumerSubscriptionId")
+    if consumer is not None and (not isinstance(consumer, str) or not _UUID.match(consumer)):
+        return f"consumerSubscriptionId: expected a UUID, got {consumer!r}"
+    flt = body.get("filter")
+    if flt is not None and not isinstance(flt, str):
+        return f"filter: expected a string, got {flt!r}"
+    if ctx.route.api == "infrastructureMonitoring":
+        if flt is not None and flt not in _ALARM_FILTERS:
+            return f"filter: expected one of {', '.join(_ALARM_FILTERS)}, got {flt!r}"
+    elif flt:
+        try:
+            parse_filter(flt)
+        except QueryError as e:
+            return str(e)
+    return None
+
+
+def list_subscriptions(ctx: Ctx) -> SynthResponse:
+    """The session's subscriptions of this API."""
+    return ctx.collection([s.body() for s in _subs(ctx)])
+
+
+def create_subscription(ctx: Ctx) -> SynthResponse:
+    """POST a subscription: 201 with Location; 400 for a bad body; a duplicate callback is refused."""
+    ctx.cacheable = False
+    try:
+        body = ctx.body_json()
+    except ValueError as e:
+        return ctx.problem(400, str(e))
+    reason = _check_subscription(ctx, body) or validate_body(ctx)
+    if reason:
+        return ctx.problem(400, reason)
+    api = ctx.route.api
+    if ctx.state.has_callback(api, body["callback"]):
+        # Only the monitoring definitions document 409; inventory and cluster answer 400 (docs/o2ims-coverage.md).
+        status = 409 if api == "infrastructureMonitoring" else 400
+        return ctx.problem(status, f"a subscription with callback {body['callback']!r} already exists")
+    number = ctx.state.next_subscription_number()
+    sub_id = ctx.model.id("subscription", ctx.state.name, api, str(number))
+    sub = Subscription(sub_id, api, ctx.route.version or "v1", body["callback"],
+                       body.get("consumerSubscriptionId"), body.get("filter"))
+    ctx.state.subscriptions[sub_id] = sub
+    ctx.owner.now(ctx.state)
+    location = f"{ctx.path}/{sub_id}"
+    return json_response(201, sub.body(), {"Location": location})
+
+
+def _subscription_param(ctx: Ctx) -> str:
+    return ctx.params.get("subscriptionId") or ctx.params["alarmSubscriptionId"]
+
+
+def get_subscription(ctx: Ctx) -> SynthResponse:
+    """One subscription."""
+    ident = _subscription_param(ctx)
+    sub = next((s for s in _subs(ctx) if s.id == ident), None)
+    return ctx.item(sub.body()) if sub is not None else ctx.not_found("subscription", ident)
+
+
+def delete_subscription(ctx: Ctx) -> SynthResponse:
+    """DELETE a subscription: 200 with no body."""
+    ident = _subscription_param(ctx)
+    sub = next((s for s in _subs(ctx) if s.id == ident), None)
+    if sub is None:
+        return ctx.not_found("subscription", ident)
+    del ctx.state.subscriptions[ident]
+    ctx.owner.now(ctx.state)
+    return SynthResponse(200, {}, b"")
+
+
+def subscription_handlers() -> dict[str, Handler]:
+    """The collection handlers of a subscriptions path (the item ones: ``subscription_item_handlers``)."""
+    return {"GET": list_subscriptions, "POST": create_subscription}
+
+
+def subscription_item_handlers() -> dict[str, Handler]:
+    """GET and DELETE of one subscription."""
+    return {"GET": get_subscription, "DELETE": delete_subscription}
+
+
+HANDLERS: dict[tuple[str, str], dict[str, Handler]] = {
+    (API, ""): {"GET": ocloud},
+    (API, "/api_versions"): {"GET": api_versions},
+    (API, "/deploymentManagers"): {"GET": _collection(lambda c: c.model.deployment_managers)},
+    (API, "/deploymentManagers/{deploymentManagerId}"): {
+        "GET": _item(lambda c: c.model.deployment_managers, "deploymentManagerId", "deploymentManagerId",
+                     "deployment manager")},
+    (API, "/resourceTypes"): {"GET": _collection(_types)},
+    (API, "/resourceTypes/{resourceTypeId}"): {
+        "GET": _item(_types, "resourceTypeId", "resourceTypeId", "resource type")},
+    (API, "/resourceTypes/{resourceTypeId}/alarmDictionary"): {"GET": type_dictionary},
+    (API, "/resourcePools"): {"GET": _collection(_pools)},
+    (API, "/resourcePools/{resourcePoolId}"): {
+        "GET": _item(_pools, "resourcePoolId", "resourcePoolId", "resource pool")},
+    (API, "/resourcePools/{resourcePoolId}/resources"): {"GET": resources},
+    (API, "/resourcePools/{resourcePoolId}/resources/{resourceId}"): {"GET": resource},
+    (API, "/alarmDictionaries"): {"GET": _collection(lambda c: c.model.alarm_dictionaries)},
+    (API, "/alarmDictionaries/{alarmDictionaryId}"): {
+        "GET": _item(lambda c: c.model.alarm_dictionaries, "alarmDictionaryId", "alarmDictionaryId",
+                     "alarm dictionary")},
+    (API, "/locations"): {"GET": _collection(lambda c: c.model.locations)},
+    (API, "/locations/{globalLocationId}"): {
+        "GET": _item(lambda c: c.model.locations, "globalLocationId", "globalLocationId", "location")},
+    (API, "/oCloudSites"): {"GET": _collection(lambda c: c.model.ocloud_sites)},
+    (API, "/oCloudSites/{oCloudSiteId}"): {
+        "GET": _item(lambda c: c.model.ocloud_sites, "oCloudSiteId", "oCloudSiteId", "O-Cloud site")},
+    (API, "/subscriptions"): subscription_handlers(),
+    (API, "/subscriptions/{subscriptionId}"): subscription_item_handlers(),
+}
