@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 30205
 PYTEST_ARGS ?=
 
-.PHONY: serve test bench fuzz cassettes lint typecheck clean system-deps
+.PHONY: serve test bench fuzz cassettes compat typecheck clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,10 +43,20 @@ fuzz: $(STAMP)
 cassettes: $(STAMP)
 	$(BIN)/python scripts/make_reference_cassettes.py cassettes/reference
 
+## compat: recording and cassette tests on Python 3.12 with mitmproxy 12 (needs python3.12 on PATH)
+PY312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12; do \
+	  $$p -c '' 2>/dev/null && { echo $$p; break; }; done)
+compat:
+	@test -n "$(PY312)" || { echo "make compat: no working python3.12 found"; exit 2; }
+	test -x .venv312/bin/python || $(PY312) -m venv .venv312
+	.venv312/bin/python -m pip install -q -e '.[test]'
+	.venv312/bin/python -c "import mitmproxy.version as v; print('mitmproxy', v.VERSION)"
+	.venv312/bin/python -m pytest tests/recorder tests/test_cassette.py tests/test_cassette_io.py $(PYTEST_ARGS)
+
 typecheck: $(STAMP)
-	$(BIN)/python -m pip install -q mypy types-PyYAML
+	$(BIN)/python -m pip install -q mypy types-PyYAML types-jsonschema
 	$(BIN)/python -m mypy
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .venv312 build *.egg-info
 	find . -name .o2replay-cache -type d -prune -exec rm -rf {} +
