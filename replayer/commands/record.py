@@ -1,19 +1,353 @@
-"""`o2replay record` (not yet implemented)."""
+"""`o2replay record`: run mitmdump with the recording addon, so users need no mitmproxy flags.
+
+The proxy runs as a child process (the same Python); its log lines are read back to print the
+listening address and a live count of recorded exchanges. Ctrl-C or SIGTERM stops it cleanly: the
+addon's final flush completes the cassette before we exit. Flags > ``record:`` in .o2replay.yaml >
+defaults.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import ipaddress
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+from urllib.parse import urlsplit
 
+import replayer
+from replayer.config import load_config
 from replayer.errors import UsageError
+from replayer.recorder import RecordMode, Recorder, parse_config, parse_flush
+
+__all__ = ["register", "run", "addon_path", "RecordArgs", "mitmdump_argv", "parse_listen", "check_url"]
+
+_HELP = """\
+Start a recording proxy (mitmproxy) in front of an O2IMS and write every O2IMS exchange into a
+cassette, with secrets redacted before anything touches disk.
+
+  reverse mode (default): point your O2IMS client at the printed address instead of --upstream.
+  regular mode:           set HTTP(S)_PROXY to the printed address (HTTPS needs the mitmproxy CA,
+                          ~/.mitmproxy/mitmproxy-ca-cert.pem; see docs/recording.md).
+  upstream mode:          like regular, but forward through the proxy given as --upstream.
+
+A line per recorded exchange shows the running count. Ctrl-C (or SIGTERM) finishes the cassette.
+
+example:
+  o2replay record --upstream https://o2ims.example:443 --cassette cassettes/lab.yaml --listen 127.0.0.1:8080
+  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/o2ims-infrastructureInventory/v1
+"""
+
+_MODES = ("reverse", "regular", "upstream")
+#: Options `record` sets itself; `--set` may not override them (mitmproxy would silently get two values).
+_MANAGED = frozenset({"mode", "listen_host", "listen_port", "connection_strategy", "cassette", "record_mode",
+                      "record_paths", "redact_rules", "cassette_flush", "record_timing", "record_notifications",
+                      "notification_paths", "ssl_insecure", "client_certs", "flow_detail"})
+_DEFAULT_LISTEN = "127.0.0.1:8080"
+#: Flags that may also come from the ``record:`` section of .o2replay.yaml.
+_CONFIG_KEYS = ("upstream", "cassette", "listen", "mode", "record_mode", "record_paths", "redact_rules",
+                "insecure", "client_cert", "timing", "flush", "notifications", "notification_paths")
 
 
 def register(subs: Any) -> None:
     """Add the `record` subcommand."""
-    p = subs.add_parser("record", help="record (not yet implemented)", description="not yet implemented")
+    p = subs.add_parser("record", help="record O2IMS traffic through a proxy into a cassette",
+                        description=_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--upstream", metavar="URL",
+                   help="the O2IMS base URL (reverse mode) or the next proxy (upstream mode), http(s)://host[:port]")
+    p.add_argument("--cassette", metavar="PATH", help="cassette file to write (vcrpy YAML), e.g. cassettes/lab.yaml")
+    p.add_argument("--listen", metavar="HOST:PORT", help=f"where the proxy listens (default {_DEFAULT_LISTEN}; port 0 "
+                   "picks a free one)")
+    p.add_argument("--mode", choices=_MODES, help="proxy mode (default reverse)")
+    p.add_argument("--record-mode", choices=[m.value for m in RecordMode],
+                   help="once (default): only a missing/empty cassette; new_episodes: append unrecorded requests; "
+                   "all: replace the cassette, old one kept as .bak; none: record nothing")
+    p.add_argument("--record-path", dest="record_paths", action="append", metavar="PREFIX",
+                   help="path prefix to record (repeatable; default: the O2IMS API prefixes; '/' = everything)")
+    p.add_argument("--redact-rules", metavar="FILE", help="YAML file extending the default redaction rules")
+    p.add_argument("--insecure", action="store_true", default=None,
+                   help="do not verify the upstream's TLS certificate (mitmproxy ssl_insecure)")
+    p.add_argument("--client-cert", metavar="PEM",
+                   help="client certificate + key (PEM) for mTLS upstreams (mitmproxy client_certs)")
+    p.add_argument("--timing", action="store_true", default=None,
+                   help="store recorded_at/duration per interaction (cassettes then differ between runs)")
+    p.add_argument("--flush", metavar="POLICY", help="'each' exchange (default) or every N seconds, e.g. '5s'")
+    p.add_argument("--no-notifications", dest="notifications", action="store_false", default=None,
+                   help="do not record O2IMS notifications")
+    p.add_argument("--notification-path", dest="notification_paths", action="append", metavar="PREFIX",
+                   help="path prefix of a notification callback (repeatable)")
+    p.add_argument("--set", dest="extra", action="append", default=[], metavar="OPTION=VALUE",
+                   help="pass any other mitmproxy option through (repeatable)")
+    p.add_argument("--verbose", action="store_true", help="show every mitmproxy log line")
     p.set_defaults(func=run)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@dataclass(frozen=True, slots=True)
+class RecordArgs:
+    """Validated arguments of one `record` run."""
+
+    cassette: Path
+    mode: str
+    upstream: str | None
+    host: str
+    port: int
+    record_mode: str
+    record_paths: tuple[str, ...]
+    redact_rules: str
+    insecure: bool
+    client_cert: str
+    timing: bool
+    flush: str
+    notifications: bool
+    notification_paths: tuple[str, ...]
+    extra: tuple[str, ...] = ()
+
+
+def check_url(url: str, what: str = "--upstream") -> str:
+    """An http(s) URL with a host and a valid port; raises UsageError otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{what} must be an http:// or https:// URL with a host, got {url!r}")
+    try:
+        parts.port
+    except ValueError:
+        raise UsageError(f"{what} has an invalid port: {url!r}") from None
+    if parts.path not in ("", "/") or parts.query:
+        raise UsageError(f"{what} must be scheme://host[:port] without a path (mitmproxy forwards paths as sent), "
+                         f"got {url!r}")
+    return url.rstrip("/")
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8080`` for IPv6); raises UsageError."""
+    m = re.fullmatch(r"\[(?P<h6>[0-9A-Fa-f:.]+)\]:(?P<p6>\d+)|(?P<h>[^:\[\]]*):(?P<p>\d+)", value.strip())
+    if not m:
+        raise UsageError(f"--listen must be HOST:PORT such as 127.0.0.1:8080, got {value!r}")
+    host = m.group("h6") or m.group("h") or ""
+    port = int(m.group("p6") or m.group("p"))
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--listen port must be 0-65535, got {port}")
+    if m.group("h6"):
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise UsageError(f"--listen has an invalid IPv6 address {host!r}") from None
+    return host, port
+
+
+def _merged(args: argparse.Namespace) -> dict[str, Any]:
+    """Flags over the ``record:`` section of .o2replay.yaml over defaults."""
+    section = load_config().section("record")
+    unknown = sorted(set(section) - set(_CONFIG_KEYS))
+    if unknown:
+        raise UsageError(f".o2replay.yaml: record.{unknown[0]} is not a record option "
+                         f"(expected one of {', '.join(_CONFIG_KEYS)})")
+    out = {k: section.get(k) for k in _CONFIG_KEYS}
+    for key in ("record_paths", "notification_paths"):
+        if isinstance(out[key], str):
+            out[key] = [out[key]]
+    out.update({k: getattr(args, k) for k in _CONFIG_KEYS if getattr(args, k, None) is not None})
+    return out
+
+
+def validate(args: argparse.Namespace) -> RecordArgs:
+    """Check every argument (files exist, URL, port, cassette usable); raises UsageError with one line."""
+    v = _merged(args)
+    mode = v["mode"] or "reverse"
+    if mode not in _MODES:
+        raise UsageError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
+    upstream = check_url(v["upstream"]) if v["upstream"] else None
+    if mode != "regular" and upstream is None:
+        raise UsageError(f"--upstream URL is required in {mode} mode (the O2IMS base URL, e.g. https://o2ims:443)")
+    if not v["cassette"]:
+        raise UsageError("--cassette PATH is required (e.g. cassettes/lab.yaml)")
+    for flag, key in (("--client-cert", "client_cert"), ("--redact-rules", "redact_rules")):
+        if v[key] and not Path(v[key]).is_file():
+            raise UsageError(f"{flag} {v[key]}: no such file")
+    host, port = parse_listen(str(v["listen"] or _DEFAULT_LISTEN))
+    record_paths = tuple(v["record_paths"] or ())
+    ra = RecordArgs(
+        cassette=Path(v["cassette"]), mode=mode, upstream=upstream, host=host, port=port,
+        record_mode=v["record_mode"] or RecordMode.ONCE.value, record_paths=record_paths,
+        redact_rules=v["redact_rules"] or "", insecure=bool(v["insecure"]), client_cert=v["client_cert"] or "",
+        timing=bool(v["timing"]), flush=str(v["flush"] or "each"),
+        notifications=v["notifications"] is not False,
+        notification_paths=tuple(v["notification_paths"] or ()), extra=tuple(args.extra),
+    )
+    _check_recorder(ra)
+    for extra in ra.extra:
+        key = extra.partition("=")[0]
+        if "=" not in extra or not key:
+            raise UsageError(f"--set takes OPTION=VALUE (a mitmproxy option), got {extra!r}")
+        if key in _MANAGED:
+            raise UsageError(f"--set {key}=... is set by o2replay record; use its own flag instead (see --help)")
+    return ra
+
+
+def _check_recorder(ra: RecordArgs) -> None:
+    """Parse the recorder's options here, so a bad value fails before any proxy starts."""
+    from replayer.o2ims.routes import O2IMS_PATH_PREFIXES
+
+    try:
+        parse_flush(ra.flush)
+        config = parse_config(
+            cassette=str(ra.cassette), record_mode=ra.record_mode,
+            record_paths=ra.record_paths or O2IMS_PATH_PREFIXES, redact_rules=ra.redact_rules,
+            cassette_flush=ra.flush, record_timing=ra.timing, record_notifications=ra.notifications,
+            notification_paths=ra.notification_paths,
+        )
+        recorder = Recorder(config)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if ra.record_mode == RecordMode.ONCE and not recorder.active:
+        raise UsageError(recorder.note)
+
+
+# --------------------------------------------------------------------------- the child process
+
+
+def addon_path() -> Path:
+    """The addon script: the checkout's ``addons/o2ims_recorder.py``, else the installed package's entry."""
+    package = Path(replayer.__file__).resolve().parent
+    checkout = package.parent / "addons" / "o2ims_recorder.py"
+    return checkout if checkout.is_file() else package / "addon_entry.py"
+
+
+def mitmdump_argv(ra: RecordArgs) -> list[str]:
+    """The mitmdump command line for these arguments."""
+    mode = {"reverse": f"reverse:{ra.upstream}", "regular": "regular", "upstream": f"upstream:{ra.upstream}"}[ra.mode]
+    sets = {
+        "connection_strategy": "lazy",  # reverse mode with a down upstream still answers 502
+        "flow_detail": "0",
+        "cassette": str(ra.cassette),
+        "record_mode": ra.record_mode,
+        "cassette_flush": ra.flush,
+        "record_timing": str(ra.timing).lower(),
+        "record_notifications": str(ra.notifications).lower(),
+    }
+    if ra.redact_rules:
+        sets["redact_rules"] = ra.redact_rules
+    if ra.insecure:
+        sets["ssl_insecure"] = "true"
+    if ra.client_cert:
+        sets["client_certs"] = ra.client_cert
+    argv = [sys.executable, "-c", "from mitmproxy.tools.main import mitmdump; mitmdump()",
+            "-s", str(addon_path()), "--mode", mode, "--listen-host", ra.host, "--listen-port", str(ra.port)]
+    for key, value in sets.items():
+        argv += ["--set", f"{key}={value}"]
+    for prefix in ra.record_paths:
+        argv += ["--set", f"record_paths={prefix}"]
+    for prefix in ra.notification_paths:
+        argv += ["--set", f"notification_paths={prefix}"]
+    for extra in ra.extra:
+        argv += ["--set", extra]
+    return argv
+
+
+_LISTEN_RE = re.compile(r"(?P<what>.+?) listening at (?P<addr>\S+?)\.?$")
+_RECORDED_RE = re.compile(r"o2ims-recorder: recorded #(?P<n>\d+) (?P<kind>\w+) (?P<rest>.*)$")
+_NOISE_RE = re.compile(r"\] ?(client|server) (connect|disconnect)|Loading script|^\s*$")
+_STAMP_RE = re.compile(r"^\[[0-9:.]+\](\[[^\]]*\])?\s*")
+
+
+def _lines(stream: IO[str]) -> Iterator[str]:
+    for line in stream:
+        yield line.rstrip("\n")
+
+
+def _url_of(addr: str) -> str:
+    host, _, port = addr.rpartition(":")
+    host = "127.0.0.1" if host in ("*", "0.0.0.0") else host
+    return f"http://{host}:{port}"
+
+
+def _show(line: str, verbose: bool, out: IO[str]) -> None:
+    msg = _STAMP_RE.sub("", line)
+    m = _RECORDED_RE.search(msg)
+    if m:
+        kind = "" if m.group("kind") == "api" else f"{m.group('kind')} "
+        print(f"[{m.group('n')}] {kind}{m.group('rest')}", file=out, flush=True)
+    elif verbose or not _NOISE_RE.search(line):
+        print(msg.replace("o2ims-recorder: ", ""), file=out, flush=True)
+
+
+def _startup_error(lines: list[str]) -> str:
+    """The most telling line of a failed start: our option error, a bind failure, any error."""
+    msgs = [_STAMP_RE.sub("", line).strip() for line in lines if line.strip()]
+    for needle in ("o2ims recorder:", "failed to listen", "rror", "nknown option"):
+        hit = next((m for m in msgs if needle in m), None)
+        if hit:
+            hit = re.sub(r"^(\[Errno \d+\] )+", "", hit)
+            return hit[hit.index("o2ims recorder:"):] if needle == "o2ims recorder:" else hit
+    return msgs[-1] if msgs else ""
 
 
 def run(args: argparse.Namespace) -> int:
     """Run `o2replay record`."""
-    raise UsageError("'record' is not implemented yet")
+    ra = validate(args)
+    out = sys.stdout
+    proc = subprocess.Popen(mitmdump_argv(ra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True, bufsize=1)
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if proc.poll() is not None:
+            return
+        if stopping.is_set():  # a second Ctrl-C: do not wait (writes are atomic, the cassette stays valid)
+            proc.kill()
+            return
+        stopping.set()
+        proc.send_signal(signal.SIGTERM)  # mitmdump shuts down cleanly; the addon flushes in done()
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _follow(proc, ra, args.verbose, out, stopping)
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+
+
+def _follow(proc: subprocess.Popen[str], ra: RecordArgs, verbose: bool, out: IO[str],
+            stopping: threading.Event) -> int:
+    assert proc.stdout is not None
+    listening, count = False, 0
+    early: list[str] = []  # the first lines: shown only if the proxy fails to start or stops by itself
+    for line in _lines(proc.stdout):
+        if len(early) < 200:
+            early.append(line)
+        m = _LISTEN_RE.search(_STAMP_RE.sub("", line))
+        if m and not listening:
+            listening = True
+            print(f"o2replay record: {m.group('what')} listening on {_url_of(m.group('addr'))}", file=out)
+            print(f"o2replay record: recording into {ra.cassette} (record mode {ra.record_mode}); "
+                  "Ctrl-C to stop", file=out, flush=True)
+            continue
+        rec = _RECORDED_RE.search(line)
+        if rec:
+            count = int(rec.group("n"))
+        if "o2ims-recorder: closed" in line or "o2ims-recorder: recording into" in line:
+            continue
+        if stopping.is_set() and not verbose and "o2ims-recorder" not in line:
+            continue  # mitmproxy's shutdown noise (cancelled connection tasks)
+        if not listening and not verbose:
+            continue
+        _show(line, verbose, out)
+    code = proc.wait(30)
+    if code != 0 and not stopping.is_set():
+        what = "stopped" if listening else "did not start"
+        raise UsageError(f"the proxy {what}: {_startup_error(early) or f'exit code {code}'}")
+    print(f"o2replay record: {count} exchanges recorded into {ra.cassette}", file=out, flush=True)
+    return 0
