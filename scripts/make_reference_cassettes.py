@@ -122,6 +122,7 @@ def recorder(target_port: int, listen_port: int, cassette: Path) -> Any:
         "--mode", f"reverse:http://127.0.0.1:{target_port}", "--listen-host", "127.0.0.1",
         "--listen-port", str(listen_port), "--set", "connection_strategy=lazy",
         "--set", f"cassette={cassette}", "--set", "record_mode=once",
+        "--set", f"redact_rules={ROOT / 'scripts' / 'reference-redact-rules.yaml'}",
     ]
     return process(args, lambda: port_open(listen_port), f"mitmdump on port {listen_port}")
 

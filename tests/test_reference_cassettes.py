@@ -81,3 +81,18 @@ def test_strict_replay_gives_every_recorded_answer(strict_server: str, cassette:
         assert resp.status_code == interaction.response.status, where
         assert resp.headers["X-Replay-Source"] == "cassette", where
         assert resp.content == interaction.response.body, where
+
+
+@pytest.mark.slow
+def test_make_cassettes_regenerates_the_committed_files_byte_for_byte(tmp_path: Path) -> None:
+    """`make cassettes` is deterministic, and the committed cassettes match the current synthetic model."""
+    import subprocess
+    import sys
+
+    script = REFERENCE.parent.parent / "scripts" / "make_reference_cassettes.py"
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    fresh = {f.name: f.read_bytes() for f in tmp_path.glob("*.yaml")}
+    committed = {f.name: f.read_bytes() for f in FILES}
+    stale = sorted(name for name in committed if fresh.get(name) != committed[name])
+    assert stale == [], f"run `make cassettes` and commit: {stale} differ from what the synthetic model records now"
