@@ -464,12 +464,15 @@ def _exclude(value: Any, tree: _FieldTree) -> Any:
 
 @functools.lru_cache(maxsize=256)
 def _selection_plan(
-    query: Query, default_excluded: tuple[str, ...]
+    query: Query, default_excluded: tuple[str, ...], keep: tuple[str, ...] = ()
 ) -> tuple[_FieldTree | None, _FieldTree | None]:
     """(include tree or None for everything, exclude tree or None for nothing) for a query."""
     if query.all_fields:
         return None, None
-    include = _tree(query.fields) if query.fields and not query.exclude_default else None
+    # ``keep`` (the identity key) stays with ``fields``: the O-RAN SC compliance schemas expect e.g.
+    # resourceTypeId in the answer to ``fields=name,alarmDictionary`` (resourceTypes_field2_properties.json).
+    wanted = query.fields + tuple((k,) for k in keep if (k,) not in query.fields)
+    include = _tree(wanted) if query.fields and not query.exclude_default else None
     excluded = list(query.exclude_fields)
     if query.exclude_default:
         # SOL013 5.3.2: with exclude_default, "fields" names complex attributes to bring back.
@@ -479,12 +482,15 @@ def _selection_plan(
 
 
 def project(
-    obj: Mapping[str, Any], query: Query, *, default_excluded: tuple[str, ...] = ()
+    obj: Mapping[str, Any], query: Query, *, default_excluded: tuple[str, ...] = (), keep: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    """``obj`` with the query's attribute selectors applied (SOL013 5.3); key order is kept."""
+    """``obj`` with the query's attribute selectors applied (SOL013 5.3); key order is kept.
+
+    ``keep`` names top-level attributes that ``fields`` never drops (the object's identity key).
+    """
     if not query.has_selection:
         return dict(obj)
-    include, exclude = _selection_plan(query, tuple(default_excluded))
+    include, exclude = _selection_plan(query, tuple(default_excluded), tuple(keep))
     result: Any = obj
     if include is not None:
         result = _include(result, include)
@@ -534,6 +540,7 @@ def select(
     default_excluded: tuple[str, ...] = (),
     page_size: int | None = None,
     scope: str = "",
+    keep: tuple[str, ...] = (),
 ) -> Page:
     """Filter, page and project a collection (SOL013 5.2, 5.4, 5.3, in that order).
 
@@ -554,7 +561,7 @@ def select(
     start = _read_marker(query, scope) if query.marker else 0
     end = len(chosen) if size is None else start + size
     marker = _make_marker(query, scope, end) if end < len(chosen) else None
-    page = [project(item, query, default_excluded=default_excluded) for item in chosen[start:end]]
+    page = [project(item, query, default_excluded=default_excluded, keep=keep) for item in chosen[start:end]]
     return Page(page, marker, len(chosen))
 
 

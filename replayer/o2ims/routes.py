@@ -21,6 +21,7 @@ from urllib.parse import unquote
 __all__ = [
     "API_NAMES",
     "API_VERSIONS_PATHS",
+    "always_kept",
     "ARRAY_IDENTITY_KEYS",
     "DEFAULT_EXCLUDED",
     "IDENTITY_KEYS",
@@ -392,6 +393,12 @@ def identity_value(obj: Mapping[str, Any], key: str) -> Any:
             return None
         value = value.get(part)
     return value
+
+
+def always_kept(route: Route | None) -> tuple[str, ...]:
+    """Attributes that ``fields`` never drops from the route's objects: its top-level identity key."""
+    key = route.identity_key if route is not None else None
+    return (key,) if key and "/" not in key else ()
 
 
 def default_excluded(route: Route | None) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
 from replayer.o2ims.query import Query, next_link, parse_query, project, select
-from replayer.o2ims.routes import Route, default_excluded
+from replayer.o2ims.routes import Route, always_kept, default_excluded
 from replayer.synthetic.model import Model
 from replayer.synthetic.state import SessionState
 
@@ -115,7 +115,7 @@ class Ctx:
         query = self.query()
         page = select(
             items, query, default_excluded=default_excluded(self.route),
-            page_size=self.model.profile.page_size, scope=self.path,
+            page_size=self.model.profile.page_size, scope=self.path, keep=always_kept(self.route),
         )
         headers = {}
         if page.next_marker is not None:
@@ -125,7 +125,8 @@ class Ctx:
     def item(self, obj: Mapping[str, Any], status: int = 200, headers: Mapping[str, str] | None = None) -> SynthResponse:
         """One object, with attribute selectors applied."""
         query = self.query()
-        return json_response(status, project(obj, query, default_excluded=default_excluded(self.route)), headers)
+        selected = project(obj, query, default_excluded=default_excluded(self.route), keep=always_kept(self.route))
+        return json_response(status, selected, headers)
 
     def body_json(self) -> Any:
         """The request body as JSON; ValueError with a one-line reason when it is not."""

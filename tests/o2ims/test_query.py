@@ -482,3 +482,15 @@ def test_bad_page_size() -> None:
 )
 def test_next_link(base: str, path: str, params: list[tuple[str, str]], expected: str) -> None:
     assert next_link(base, path, params, "MTA") == expected
+
+
+def test_fields_keeps_the_identity_key_it_is_given() -> None:
+    from replayer.o2ims.query import parse_query, project, select
+
+    q = parse_query([("fields", "name")])
+    obj = {"resourceTypeId": "rt-1", "name": "node", "vendor": "acme"}
+    assert project(obj, q, keep=("resourceTypeId",)) == {"resourceTypeId": "rt-1", "name": "node"}
+    assert project(obj, q) == {"name": "node"}
+    assert select([obj], q, keep=("resourceTypeId",)).items == [{"resourceTypeId": "rt-1", "name": "node"}]
+    everything = parse_query([("all_fields", "")])
+    assert project(obj, everything, keep=("resourceTypeId",)) == obj
