@@ -1,19 +1,38 @@
-"""`o2replay textconv` (not yet implemented)."""
+"""`o2replay textconv FILE`: a cassette's stable semantic view, for `git diff` (docs/diff.md).
+
+Set up once per clone::
+
+    echo 'cassettes/**/*.yaml diff=o2replay' >> .gitattributes
+    git config diff.o2replay.textconv "o2replay textconv"
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
-from replayer.errors import UsageError
+from replayer.cassette_io import load_cassette
+from replayer.commands.diff import load_diff_config
+from replayer.diff.textview import semantic_view
+
+__all__ = ["register", "run"]
 
 
 def register(subs: Any) -> None:
     """Add the `textconv` subcommand."""
-    p = subs.add_parser("textconv", help="textconv (not yet implemented)", description="not yet implemented")
+    p = subs.add_parser("textconv", help="print a cassette's semantic view, for `git diff`",
+                        description="Print a stable, line-per-fact view of a cassette: requests sorted, "
+                                    "volatile values masked, JSON bodies flattened with arrays keyed by "
+                                    "identity. Used by git as a textconv driver (see docs/diff.md).")
+    p.add_argument("file", metavar="FILE", help="a cassette file (git passes a temporary copy)")
+    p.add_argument("--config", metavar="FILE", help="config file (default: the nearest .o2replay.yaml)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run `o2replay textconv`."""
-    raise UsageError("'textconv' is not implemented yet")
+    cfg = load_diff_config(args)
+    text = semantic_view(load_cassette(args.file), cfg)
+    sys.stdout.write(text)
+    return 0
