@@ -186,19 +186,26 @@ def pretty_json(body: bytes) -> bytes | None:
     return json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
 
 
-def normalise_message(headers: Headers, body: bytes) -> tuple[Headers, bytes]:
+def normalise_message(headers: Headers, body: bytes, *, loading: bool = False) -> tuple[Headers, bytes]:
     """Make a body reviewable: decode Content-Encoding, pretty-print JSON, fix Content-Length.
 
-    Idempotent, so loading a normalised cassette changes nothing.
+    Idempotent, so loading a normalised cassette changes nothing. ``loading=True`` is for messages
+    read from a cassette: a JSON body already spanning several lines is kept as written (it is
+    reviewable, and re-encoding every body would dominate the load time), and a body that does not
+    decode under its Content-Encoding is taken as decoded already, as vcrpy records them with urllib3 2.
     """
     encoding = header_value(headers, "Content-Encoding")
     if encoding and body:
-        for enc in reversed([e for e in encoding.split(",") if e.strip()]):
-            body = _decode_content(enc, body)
+        try:
+            for enc in reversed([e for e in encoding.split(",") if e.strip()]):
+                body = _decode_content(enc, body)
+        except ValueError:
+            if not loading:
+                raise
         headers = _without(headers, "Content-Encoding")
     elif encoding:
         headers = _without(headers, "Content-Encoding")
-    if body and is_json_content(header_value(headers, "Content-Type")):
+    if body and not (loading and b"\n" in body) and is_json_content(header_value(headers, "Content-Type")):
         body = pretty_json(body) or body
     if header_value(headers, "Content-Length") is not None:
         headers = _set_header(headers, _header_name(headers, "Content-Length"), str(len(body)))
@@ -280,12 +287,12 @@ class _Field:
         if key not in d or (d[key] is None and not optional):
             if optional:
                 return None
-            raise ValueError(f"{where} missing")
+            raise ValueError(f"{where} missing (expected {_types_name(types)})")
         value = d[key]
         if value is None:
             return None
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in _as_tuple(types)):
-            raise ValueError(f"{where} must be {_types_name(types)}, got {_type_name(value)}")
+            raise ValueError(f"{where} must be {_types_name(types)}, got {_describe(value)}")
         return value
 
 
@@ -298,6 +305,13 @@ def _type_name(value: Any) -> str:
             float: "a number", bytes: "binary data", type(None): "null"}.get(type(value), type(value).__name__)
 
 
+def _describe(value: Any) -> str:
+    """The type of a value, and the value itself when it is a short scalar: ``a string 'OK'``."""
+    if isinstance(value, (str, int, float, bool)) and len(repr(value)) <= 40:
+        return f"{_type_name(value)} {value!r}"
+    return _type_name(value)
+
+
 def _types_name(types: type | tuple[type, ...]) -> str:
     names = {dict: "a mapping", list: "a list", str: "a string", int: "an integer", bytes: "binary data",
              float: "a number", bool: "a boolean"}
@@ -308,12 +322,15 @@ def _headers_from(d: Any, path: str) -> Headers:
     raw = _Field.get(d, path, "headers", dict, optional=True) or {}
     out: Headers = {}
     for name, values in raw.items():
+        if type(name) is str and type(values) is list and all(type(v) is str for v in values):
+            out[name] = list(values)  # the common case, checked cheaply
+            continue
         if not isinstance(name, str):
             raise ValueError(f"{path}.headers has a non-string name {name!r}")
         if isinstance(values, (str, int, float)) and not isinstance(values, bool):
             values = [values]
         if not isinstance(values, list) or not all(isinstance(v, (str, int, float)) for v in values):
-            raise ValueError(f"{path}.headers.{name} must be a list of strings, got {_type_name(values)}")
+            raise ValueError(f"{path}.headers.{name} must be a list of strings, got {_describe(values)}")
         out[name] = [str(v) for v in values]
     return out
 
@@ -323,7 +340,7 @@ def _body_from(value: Any, where: str) -> bytes:
         return b""
     if isinstance(value, dict):  # vcrpy's response form {string: ...}; some tools use it for requests too
         if "string" not in value:
-            raise ValueError(f"{where}.string missing")
+            raise ValueError(f"{where}.string missing (expected a string or !!binary data)")
         value = value["string"]
         where = f"{where}.string"
         if value is None:
@@ -335,7 +352,7 @@ def _body_from(value: Any, where: str) -> bytes:
             raise ValueError(f"{where} is not valid text: {e.reason}") from e
     if isinstance(value, bytes):
         return value
-    raise ValueError(f"{where} must be a string or binary data, got {_type_name(value)}")
+    raise ValueError(f"{where} must be a string or binary data (!!binary), got {_describe(value)}")
 
 
 def _status_from(d: Any) -> tuple[int, str]:
@@ -353,7 +370,7 @@ def _status_from(d: Any) -> tuple[int, str]:
 def interaction_from_dict(d: Any, *, normalise: bool = True) -> Interaction:
     """Build an Interaction from a vcrpy v1 dict; raises ValueError naming the bad field."""
     if not isinstance(d, dict):
-        raise ValueError(f"interaction must be a mapping, got {_type_name(d)}")
+        raise ValueError(f"an interaction must be a mapping with 'request' and 'response', got {_describe(d)}")
     req = _Field.get(d, "", "request", dict)
     resp = _Field.get(d, "", "response", dict)
     method = _Field.get(req, "request", "method", str)
@@ -364,10 +381,10 @@ def interaction_from_dict(d: Any, *, normalise: bool = True) -> Interaction:
     code, message = _status_from(resp)
     headers = _headers_from(resp, "response")
     if "body" not in resp:
-        raise ValueError("response.body missing")
+        raise ValueError("response.body missing (expected a mapping with 'string')")
     body = _body_from(resp["body"], "response.body")
     if normalise:
-        headers, body = normalise_message(headers, body)
+        headers, body = normalise_message(headers, body, loading=True)
     response = Response(code, message, headers, body)
     return Interaction(request, response, _meta_from(d.get("meta")))
 
@@ -376,7 +393,7 @@ def _meta_from(raw: Any) -> InteractionMeta:
     if raw is None:
         return InteractionMeta()
     if not isinstance(raw, dict):
-        raise ValueError(f"meta must be a mapping, got {_type_name(raw)}")
+        raise ValueError(f"meta must be a mapping (kind, recorded_at, duration), got {_describe(raw)}")
     kind = raw.get("kind", "api")
     try:
         kind_enum = InteractionKind(kind)
@@ -395,6 +412,8 @@ def cassette_from_dict(doc: Any, *, on_interaction_error: Any = None) -> Cassett
 
     ``on_interaction_error(index, ValueError)`` lets the IO layer add file and line to the message.
     """
+    if doc is None:
+        raise ValueError("the file is empty; a cassette is a mapping with 'version: 1' and 'interactions'")
     if not isinstance(doc, dict):
         raise ValueError(f"a cassette must be a mapping with 'version' and 'interactions', got {_type_name(doc)}")
     version = doc.get("version")
@@ -402,12 +421,12 @@ def cassette_from_dict(doc: Any, *, on_interaction_error: Any = None) -> Cassett
         raise ValueError(f"version must be {CASSETTE_VERSION} (vcrpy's cassette format), got {version!r}")
     raw = doc.get("interactions")
     if raw is None:
-        raise ValueError("interactions missing")
+        raise ValueError("interactions missing (expected a list; write 'interactions: []' for none)")
     if not isinstance(raw, list):
-        raise ValueError(f"interactions must be a list, got {_type_name(raw)}")
+        raise ValueError(f"interactions must be a list (each item starting with '- request:'), got {_type_name(raw)}")
     metadata = doc.get("metadata") or {}
     if not isinstance(metadata, dict):
-        raise ValueError(f"metadata must be a mapping, got {_type_name(metadata)}")
+        raise ValueError(f"metadata must be a mapping, got {_describe(metadata)}")
     out: list[Interaction] = []
     for i, item in enumerate(raw):
         try:
