@@ -1,19 +1,104 @@
-"""`o2replay serve` (not yet implemented)."""
+"""``o2replay serve``: answer O2IMS requests from cassettes (docs/replay.md).
+
+Precedence: a flag beats ``replay:`` in ``.o2replay.yaml``, which beats the built-in default.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+from pathlib import Path
 from typing import Any
 
-from replayer.errors import UsageError
+from replayer.config import load_config
+from replayer.matching import OnExhausted
+
+__all__ = ["register", "run", "FLAG_KEYS"]
+
+_EPILOG = """\
+examples:
+  o2replay serve cassettes                          # 127.0.0.1:30205, synthetic fallback on misses
+  o2replay serve cassettes --strict --synthetic off # CI: a miss is a 404 naming the nearest recordings
+  o2replay serve cassettes --match-on method,path,query,body,headers:X-Tenant
+  o2replay serve cassettes --latency recorded --watch --workers 2
+"""
+
+#: Flags whose value feeds ServeConfig (dest -> replay: key).
+FLAG_KEYS = ("cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic",
+             "profile", "latency", "workers", "watch", "log_format", "access_log", "admin_token", "auth",
+             "auth_tokens", "journal_size", "page_size")
 
 
 def register(subs: Any) -> None:
-    """Add the `serve` subcommand."""
-    p = subs.add_parser("serve", help="serve (not yet implemented)", description="not yet implemented")
+    """Add the ``serve`` subcommand."""
+    p = subs.add_parser(
+        "serve", help="answer O2IMS requests from cassettes (synthetic O-Cloud fallback)",
+        description="Serve recorded O2IMS interactions: exact matches, O2IMS-aware derived answers "
+                    "(filter, fields, paging, one element of a collection), then the synthetic O2IMS "
+                    "or, with --strict, a 404 naming the nearest recorded requests.",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("cassettes", nargs="*", default=None, metavar="CASSETTE_OR_DIR",
+                   help="cassette files or folders (default: replay.cassettes, else cassettes/)")
+    p.add_argument("--config", metavar="FILE", help="config file (default: the nearest .o2replay.yaml)")
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 30205; 0 picks a free one)")
+    p.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
+                   help="a miss gets --miss-status (404) ProblemDetails listing the nearest recorded requests")
+    p.add_argument("--miss-status", type=int, help="status of a strict miss (default 404)")
+    p.add_argument("--synthetic", choices=("on", "off"), help="fall back to the synthetic O2IMS (default on)")
+    p.add_argument("--profile", metavar="FILE", help="synthetic O-Cloud profile (default: edge1-4)")
+    p.add_argument("--match-on", metavar="PARTS",
+                   help="what must be equal: method,path,query,body,host,scheme,headers:NAME "
+                        "(default method,path,query,body)")
+    p.add_argument("--on-exhausted", choices=[e.value for e in OnExhausted],
+                   help="after the last recorded response of a sequence (default repeat-last)")
+    p.add_argument("--latency", metavar="none|recorded|MS|MIN-MAX", help="added latency (default none)")
+    p.add_argument("--workers", type=int, help="processes sharing the port with SO_REUSEPORT (default 1)")
+    p.add_argument("--watch", action=argparse.BooleanOptionalAction, default=None,
+                   help="reload when a cassette file changes")
+    p.add_argument("--log-format", choices=("text", "json"), help="log line format on stderr (default text)")
+    p.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=None, help="log every request")
+    p.add_argument("--admin-token", metavar="TOKEN",
+                   help="require this bearer token on /__admin/ (default: loopback clients only)")
+    p.add_argument("--auth", choices=("none", "bearer"), help="require a bearer token on O2IMS requests")
+    p.add_argument("--auth-tokens", metavar="FILE", help="accepted bearer tokens, one per line")
+    p.add_argument("--page-size", type=int,
+                   help="page size of derived collection answers, with nextpage_opaque_marker (default: no paging)")
+    p.add_argument("--journal-size", type=int, help="requests kept for /__admin/requests (default 1000)")
+    p.add_argument("--no-cache", action="store_true", help="do not use or write .o2replay-cache/")
     p.set_defaults(func=run)
 
 
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    flags = {k: getattr(args, k, None) for k in FLAG_KEYS}
+    if not flags["cassettes"]:
+        flags["cassettes"] = None
+    return flags
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run `o2replay serve`."""
-    raise UsageError("'serve' is not implemented yet")
+    """Run ``o2replay serve``; CassetteError and UsageError reach the CLI (one line, exit 2)."""
+    from dataclasses import replace
+
+    from replayer.server.config import serve_config
+    from replayer.server.logs import configure_logging
+    from replayer.server.state import load_set
+    from replayer.server.workers import banner, run_workers, serve_forever
+
+    project = load_config(args.config)
+    config = serve_config(_flags(args), project.section("replay"), config_path=project.path)
+    if args.no_cache:
+        config = replace(config, use_cache=False)
+    configure_logging(config.log_format, access_log=config.access_log)
+    if config.paths == ("cassettes",) and not Path("cassettes").exists():
+        config = replace(config, paths=())  # the default folder is optional: serve the synthetic model alone
+    live = load_set(config.paths, config.match_on, use_cache=config.use_cache,
+                     page_size=config.page_size)
+    if config.workers > 1:
+        return run_workers(config, live, lambda line: print(line, flush=True))
+
+    def ready(url: str, docs: bool) -> None:
+        print(banner(config, live, url, docs), flush=True)
+
+    asyncio.run(serve_forever(config, live, on_ready=ready))
+    return 0

@@ -1,0 +1,14 @@
+"""The replay server (``o2replay serve``): cassettes first, O2IMS-aware derived answers, then synthetic or a miss.
+
+Modules: ``config`` (ServeConfig from flags and ``.o2replay.yaml``), ``state`` (the loaded, indexed,
+pre-built cassette set), ``handlers`` (the catch-all handler and its hot path), ``derived`` (answers from
+recorded collections), ``admin`` (``/__admin/``, ``/health``, ``/metrics``), ``faults``, ``journal``,
+``metrics``, ``watch`` (``--watch``), ``workers`` (one process or ``--workers N``), ``embedded`` (in a
+thread, for the pytest plugin), ``app`` (``create_app``).
+"""
+
+from replayer.server.app import create_app
+from replayer.server.config import ServeConfig, serve_config
+from replayer.server.embedded import EmbeddedServer
+
+__all__ = ["create_app", "ServeConfig", "serve_config", "EmbeddedServer"]

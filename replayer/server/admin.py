@@ -1,0 +1,177 @@
+"""The admin API under ``/__admin/`` (issue 3, §6), and ``/health`` and ``/metrics`` (§8).
+
+Admin routes answer loopback clients only, unless ``--admin-token`` is set: then every client must
+send that bearer token. The guard wraps each admin handler, so the replay hot path has no middleware.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from functools import wraps
+
+from aiohttp import web
+
+from replayer import __version__
+from replayer.errors import ReplayerError
+from replayer.server.config import parse_fault
+from replayer.server.handlers import json_response, unauthorised
+from replayer.server.keys import RUNTIME
+from replayer.server.metrics import CONTENT_TYPE as METRICS_TYPE
+from replayer.server.runtime import Runtime
+
+__all__ = ["setup_admin", "admin_guard", "ADMIN_PREFIX", "SERVICE_NAME"]
+
+ADMIN_PREFIX = "/__admin"
+SERVICE_NAME = "o2ims-replay"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _is_loopback(remote: str | None) -> bool:
+    try:
+        return remote is not None and ipaddress.ip_address(remote.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def admin_guard(handler: Handler) -> Handler:
+    """Wrap an admin handler: loopback only, or the admin bearer token when one is configured."""
+
+    @wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        token = request.app[RUNTIME].config.admin_token
+        if token:
+            scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
+                return unauthorised(request.path, "the admin API needs the admin bearer token")
+        elif not _is_loopback(request.remote):
+            return json_response({"status": 403, "title": "Forbidden",
+                                  "detail": "the admin API answers loopback clients only (see --admin-token)"}, 403)
+        return await handler(request)
+
+    guarded.admin_guarded = True  # type: ignore[attr-defined]
+    return guarded
+
+
+def _rt(request: web.Request) -> Runtime:
+    return request.app[RUNTIME]
+
+
+async def health(request: web.Request) -> web.StreamResponse:
+    """``GET /health``: the earlier mock's shape (status, timestamp, service, version)."""
+    return json_response({"status": "healthy", "timestamp": datetime.now(timezone.utc).isoformat(),
+                          "service": SERVICE_NAME, "version": __version__})
+
+
+async def metrics(request: web.Request) -> web.StreamResponse:
+    """``GET /metrics``: Prometheus text."""
+    return web.Response(body=_rt(request).metrics.render().encode(), headers={"Content-Type": METRICS_TYPE})
+
+
+async def cassettes(request: web.Request) -> web.StreamResponse:
+    """``GET /__admin/cassettes``: loaded files and their interaction counts."""
+    live = _rt(request).live
+    return json_response({
+        "loadedAt": datetime.fromtimestamp(live.loaded_at, timezone.utc).isoformat(),
+        "interactions": live.interactions,
+        "cassettes": [{"name": c.name, "path": c.path, "digest": c.digest, "interactions": c.interactions}
+                      for c in live.cassettes],
+        "derivedCollections": sorted(live.derived.collections),
+    })
+
+
+async def reload(request: web.Request) -> web.StreamResponse:
+    """``POST /__admin/reload``: load the cassettes again; a broken file keeps the old set (409)."""
+    rt = _rt(request)
+    try:
+        new = await rt.reload()
+    except ReplayerError as e:
+        return json_response({"status": "error", "error": str(e), "interactions": rt.live.interactions}, 409)
+    return json_response({"status": "reloaded", "cassettes": len(new.cassettes), "interactions": new.interactions})
+
+
+async def reset(request: web.Request) -> web.StreamResponse:
+    """``POST /__admin/reset[?session=ID]``: rewind cursors and synthetic state."""
+    session = request.query.get("session")
+    _rt(request).reset(session)
+    return json_response({"status": "reset", "session": session})
+
+
+async def requests_all(request: web.Request) -> web.StreamResponse:
+    """``GET /__admin/requests[?limit=N]``: the journal of served requests."""
+    return json_response(_rt(request).journal.dump("requests", _limit(request)))
+
+
+async def requests_unmatched(request: web.Request) -> web.StreamResponse:
+    """``GET /__admin/requests/unmatched``: requests no recorded interaction matched."""
+    return json_response(_rt(request).journal.dump("unmatched", _limit(request)))
+
+
+async def near_misses(request: web.Request) -> web.StreamResponse:
+    """``GET /__admin/near-misses``: misses with their closest recorded requests."""
+    return json_response(_rt(request).journal.dump("near-misses", _limit(request)))
+
+
+async def clear_requests(request: web.Request) -> web.StreamResponse:
+    """``DELETE /__admin/requests``: empty the journal."""
+    _rt(request).journal.clear()
+    return json_response({"status": "cleared"})
+
+
+def _limit(request: web.Request) -> int | None:
+    raw = request.query.get("limit")
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise web.HTTPBadRequest(text=f"limit must be a non-negative integer, got {raw!r}")
+    return int(raw)
+
+
+async def faults_list(request: web.Request) -> web.StreamResponse:
+    """``GET /__admin/faults``: the installed fault rules."""
+    return json_response([f.to_dict() for f in _rt(request).faults.active])
+
+
+async def faults_add(request: web.Request) -> web.StreamResponse:
+    """``POST /__admin/faults``: install a rule (JSON body: path, method, status, delay_ms, reset, truncate...)."""
+    try:
+        doc = await request.json()
+        rule = parse_fault(doc, "body")
+    except ValueError as e:
+        return json_response({"status": 400, "title": "Bad Request", "detail": str(e)}, 400)
+    return json_response(_rt(request).faults.add(rule).to_dict(), 201)
+
+
+async def faults_delete(request: web.Request) -> web.StreamResponse:
+    """``DELETE /__admin/faults[/{id}]``: remove one rule or all."""
+    rt = _rt(request)
+    raw = request.match_info.get("fault_id")
+    if raw is None:
+        rt.faults.clear()
+        return json_response({"status": "cleared"})
+    if not raw.isdigit() or not rt.faults.remove(int(raw)):
+        return json_response({"status": 404, "title": "Not Found", "detail": f"no fault with id {raw}"}, 404)
+    return json_response({"status": "removed", "id": int(raw)})
+
+
+def setup_admin(app: web.Application) -> None:
+    """Register ``/health``, ``/metrics`` and the guarded ``/__admin/`` routes."""
+    app.router.add_get("/health", health)
+    app.router.add_get("/metrics", metrics)
+    p = ADMIN_PREFIX
+    for method, path, handler in (
+        ("GET", f"{p}/cassettes", cassettes),
+        ("POST", f"{p}/reload", reload),
+        ("POST", f"{p}/reset", reset),
+        ("GET", f"{p}/requests", requests_all),
+        ("DELETE", f"{p}/requests", clear_requests),
+        ("GET", f"{p}/requests/unmatched", requests_unmatched),
+        ("GET", f"{p}/near-misses", near_misses),
+        ("GET", f"{p}/faults", faults_list),
+        ("POST", f"{p}/faults", faults_add),
+        ("DELETE", f"{p}/faults", faults_delete),
+        ("DELETE", f"{p}/faults/{{fault_id}}", faults_delete),
+    ):
+        app.router.add_route(method, path, admin_guard(handler))

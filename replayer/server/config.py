@@ -1,0 +1,271 @@
+"""``ServeConfig``: the replay server's settings, from flags, the ``replay:`` section of ``.o2replay.yaml``
+and defaults, in that order of precedence (a flag beats the file, the file beats the default).
+
+Parsing helpers raise ValueError; ``serve_config`` re-raises them as UsageError naming the flag or the
+config key, so a bad value is one clear line and exit code 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from replayer.errors import UsageError
+from replayer.matching import DEFAULT_MATCH_ON, MatchOn, OnExhausted
+
+__all__ = [
+    "LatencyMode",
+    "Latency",
+    "FaultRule",
+    "ServeConfig",
+    "parse_latency",
+    "parse_fault",
+    "read_tokens",
+    "serve_config",
+    "REPLAY_KEYS",
+]
+
+
+class LatencyMode(StrEnum):
+    """How long to wait before answering (§7)."""
+
+    NONE = "none"
+    RECORDED = "recorded"
+    FIXED = "fixed"
+    RANGE = "range"
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """A latency setting; ``low_ms``/``high_ms`` hold the fixed value or the uniform range."""
+
+    mode: LatencyMode = LatencyMode.NONE
+    low_ms: float = 0.0
+    high_ms: float = 0.0
+
+    def __str__(self) -> str:
+        if self.mode is LatencyMode.FIXED:
+            return f"{self.low_ms:g}"
+        if self.mode is LatencyMode.RANGE:
+            return f"{self.low_ms:g}-{self.high_ms:g}"
+        return self.mode.value
+
+
+def parse_latency(text: str | int | float) -> Latency:
+    """Parse ``none``, ``recorded``, ``<ms>`` or ``<min>-<max>`` (milliseconds)."""
+    raw = str(text).strip().lower()
+    if raw in ("none", "recorded"):
+        return Latency(LatencyMode(raw))
+    try:
+        if "-" in raw.lstrip("-"):
+            lo, hi = (float(x) for x in raw.split("-", 1))
+            if 0 <= lo <= hi:
+                return Latency(LatencyMode.RANGE, lo, hi)
+        elif float(raw) >= 0:
+            return Latency(LatencyMode.FIXED, float(raw), float(raw))
+    except ValueError:
+        pass
+    raise ValueError(f"latency must be none, recorded, <ms> or <min>-<max> in milliseconds, got {text!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class FaultRule:
+    """A fault injected on requests whose path matches ``path`` (a glob) and method (§7)."""
+
+    path: str = "*"
+    method: str | None = None
+    status: int | None = None
+    delay_ms: float = 0.0
+    reset: bool = False
+    truncate: bool = False
+    probability: float = 1.0
+    times: int | None = None  # only the first N matching requests; None: every one
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config-file form of this rule."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+_FAULT_TYPES: dict[str, tuple[type, ...]] = {
+    "path": (str,), "method": (str,), "status": (int,), "delay_ms": (int, float), "reset": (bool,),
+    "truncate": (bool,), "probability": (int, float), "times": (int,),
+}
+
+
+def parse_fault(raw: Any, where: str = "fault") -> FaultRule:
+    """A FaultRule from a mapping; raise ValueError naming the bad field."""
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{where} must be a mapping with path, method, status, delay_ms, reset, truncate")
+    unknown = sorted(set(raw) - set(_FAULT_TYPES))
+    if unknown:
+        raise ValueError(f"{where}.{unknown[0]} is not a fault field (expected {', '.join(_FAULT_TYPES)})")
+    for name, value in raw.items():
+        ok = value is None or (isinstance(value, _FAULT_TYPES[name])
+                               and (name in ("reset", "truncate") or not isinstance(value, bool)))
+        if not ok:
+            raise ValueError(f"{where}.{name} has the wrong type: {value!r}")
+    rule = FaultRule(**{k: v for k, v in raw.items() if v is not None or k in ("method", "status", "times")})
+    if rule.status is not None and not 100 <= rule.status <= 599:
+        raise ValueError(f"{where}.status must be between 100 and 599, got {rule.status}")
+    if not 0 <= rule.probability <= 1:
+        raise ValueError(f"{where}.probability must be between 0 and 1, got {rule.probability}")
+    if rule.delay_ms < 0 or (rule.times is not None and rule.times < 1):
+        raise ValueError(f"{where}: delay_ms must be >= 0 and times >= 1")
+    if rule.status is None and not (rule.delay_ms or rule.reset or rule.truncate):
+        raise ValueError(f"{where} does nothing: give status, delay_ms, reset or truncate")
+    return replace(rule, method=rule.method.upper() if rule.method else None)
+
+
+@dataclass(frozen=True, slots=True)
+class ServeConfig:
+    """Everything ``o2replay serve`` and ``create_app`` need, parsed once."""
+
+    paths: tuple[str, ...] = ("cassettes",)
+    host: str = "127.0.0.1"
+    port: int = 30205
+    match_on: MatchOn = DEFAULT_MATCH_ON
+    on_exhausted: OnExhausted = OnExhausted.REPEAT_LAST
+    strict: bool = False
+    miss_status: int = 404
+    synthetic: bool = True
+    profile: str | None = None
+    latency: Latency = field(default_factory=Latency)
+    faults: tuple[FaultRule, ...] = ()
+    workers: int = 1
+    watch: bool = False
+    watch_interval: float = 1.0
+    log_format: str = "text"
+    access_log: bool = False
+    admin_token: str | None = None
+    auth_tokens: frozenset[str] | None = None  # None: no authentication
+    journal_size: int = 1000
+    page_size: int | None = None  # derived collection answers: None serves every match on one page
+    use_cache: bool = True
+
+    @property
+    def mode(self) -> str:
+        """One word for the banner: strict, or which fallback answers a miss."""
+        if self.strict:
+            return "strict"
+        return "synthetic fallback" if self.synthetic else "cassettes only"
+
+
+#: ``replay:`` keys of ``.o2replay.yaml`` and the ServeConfig field each sets.
+REPLAY_KEYS = (
+    "cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic", "profile",
+    "latency", "faults", "workers", "watch", "watch_interval", "log_format", "access_log", "admin_token",
+    "auth", "auth_tokens", "journal_size", "page_size",
+)
+
+
+def read_tokens(path: str | Path) -> frozenset[str]:
+    """Accepted bearer tokens, one per line (blank lines and ``#`` comments skipped)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read tokens: {e.strerror}") from None
+    tokens = frozenset(t.strip() for t in text.splitlines() if t.strip() and not t.lstrip().startswith("#"))
+    if not tokens:
+        raise ValueError(f"{path}: no token in file (one token per line)")
+    return tokens
+
+
+def _bool(value: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("on", "true", "yes", "1"):
+        return True
+    if str(value).lower() in ("off", "false", "no", "0"):
+        return False
+    raise ValueError(f"{where} must be on or off, got {value!r}")
+
+
+def _int(value: Any, where: str, low: int, high: int) -> int:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = low - 1
+    if isinstance(value, bool) or not low <= n <= high:
+        raise ValueError(f"{where} must be an integer from {low} to {high}, got {value!r}")
+    return n
+
+
+def _choice(value: Any, where: str, choices: tuple[str, ...]) -> str:
+    if str(value) not in choices:
+        raise ValueError(f"{where} must be one of {', '.join(choices)}, got {value!r}")
+    return str(value)
+
+
+def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) -> None:
+    """Set one setting (from a flag or a config key) into ``cfg``; raise ValueError naming ``where``."""
+    if key == "cassettes":
+        items = [value] if isinstance(value, str) else list(value)
+        cfg["paths"] = tuple(str(base / p) if not Path(p).is_absolute() else str(p) for p in items)
+    elif key == "match_on":
+        cfg["match_on"] = MatchOn.parse(value)
+    elif key == "on_exhausted":
+        cfg["on_exhausted"] = OnExhausted(_choice(value, where, tuple(e.value for e in OnExhausted)))
+    elif key in ("strict", "synthetic", "watch", "access_log"):
+        cfg[key] = _bool(value, where)
+    elif key == "port":
+        cfg["port"] = _int(value, where, 0, 65535)
+    elif key == "miss_status":
+        cfg["miss_status"] = _int(value, where, 400, 599)
+    elif key == "workers":
+        cfg["workers"] = _int(value, where, 1, 256)
+    elif key == "page_size":
+        cfg["page_size"] = _int(value, where, 1, 1_000_000)
+    elif key == "journal_size":
+        cfg["journal_size"] = _int(value, where, 0, 1_000_000)
+    elif key == "watch_interval":
+        interval = float(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else 0.0
+        if not interval > 0:
+            raise ValueError(f"{where} must be a positive number of seconds, got {value!r}")
+        cfg["watch_interval"] = interval
+    elif key == "latency":
+        cfg["latency"] = parse_latency(value)
+    elif key == "log_format":
+        cfg["log_format"] = _choice(value, where, ("text", "json"))
+    elif key == "auth":
+        cfg["_auth"] = _choice(value, where, ("none", "bearer"))
+    elif key == "auth_tokens":
+        p = Path(str(value))
+        cfg["auth_tokens"] = read_tokens(p if p.is_absolute() else base / p)
+    elif key == "faults":
+        if not isinstance(value, list):
+            raise ValueError(f"{where} must be a list of fault rules")
+        cfg["faults"] = tuple(parse_fault(r, f"{where}[{i}]") for i, r in enumerate(value))
+    elif key in ("host", "profile", "admin_token"):
+        cfg[key] = None if value is None else str(value)
+    else:
+        raise ValueError(f"unknown key {where!r} (expected one of {', '.join(REPLAY_KEYS)})")
+
+
+def serve_config(
+    flags: Mapping[str, Any], section: Mapping[str, Any] | None = None, *, config_path: Path | None = None
+) -> ServeConfig:
+    """Merge flags (None: not given) over the ``replay:`` section over defaults; raise UsageError."""
+    cfg: dict[str, Any] = {}
+    file_base = config_path.parent if config_path else Path(".")
+    where_file = f"{config_path or '.o2replay.yaml'}: replay."
+    for key, value in (section or {}).items():
+        try:
+            _apply(cfg, str(key), value, f"{where_file}{key}", file_base)
+        except ValueError as e:
+            raise UsageError(str(e) if str(e).startswith(where_file) else f"{where_file}{key}: {e}") from None
+    for key, value in flags.items():
+        if value is None:
+            continue
+        try:
+            _apply(cfg, key, value, "--" + key.replace("_", "-"), Path("."))
+        except ValueError as e:
+            raise UsageError(f"--{key.replace('_', '-')}: {e}") from None
+    auth = cfg.pop("_auth", None)
+    if auth == "bearer" and not cfg.get("auth_tokens"):
+        raise UsageError("--auth bearer needs --auth-tokens FILE (one accepted token per line)")
+    if auth == "none":
+        cfg["auth_tokens"] = None  # tokens alone (flag or file) turn bearer authentication on
+    return ServeConfig(**cfg)

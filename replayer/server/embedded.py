@@ -1,0 +1,109 @@
+"""The replay server in a background thread with its own event loop: for the pytest plugin and tests.
+
+    with EmbeddedServer(ServeConfig(paths=("cassettes",), port=0)) as server:
+        requests.get(server.url + "/health")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from replayer.server.app import create_app
+from replayer.server.config import ServeConfig
+from replayer.server.keys import RUNTIME
+from replayer.server.runtime import Runtime
+from replayer.server.state import LoadedSet
+
+__all__ = ["EmbeddedServer"]
+
+R = TypeVar("R")
+
+
+class EmbeddedServer:
+    """A real replay server on ``config.host``, port from config (0: ephemeral), in a daemon thread."""
+
+    def __init__(self, config: ServeConfig, *, live: LoadedSet | None = None, start_timeout: float = 30.0) -> None:
+        self.config = config
+        self._live = live
+        self._timeout = start_timeout
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+        self.app: web.Application | None = None
+
+    @property
+    def runtime(self) -> Runtime:
+        """The server's runtime (touch it only through ``call``)."""
+        assert self.app is not None, "server not started"
+        return self.app[RUNTIME]
+
+    def start(self) -> EmbeddedServer:
+        """Start serving; returns once the port is bound (raises what start-up raised, e.g. CassetteError)."""
+        self._thread = threading.Thread(target=self._run, name="o2replay-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(self._timeout):
+            raise TimeoutError(f"replay server did not start within {self._timeout:g} s")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._main())
+        except BaseException as e:  # noqa: BLE001 - handed to the starting thread
+            self._error = e
+        finally:
+            self._ready.set()
+            loop.close()
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        self.app = create_app(self.config, live=self._live)
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.config.host, self.config.port)
+            await site.start()
+            host, port = runner.addresses[0][:2]
+            self.url = f"http://{host}:{port}"
+            self._ready.set()
+            await self._stop.wait()
+        finally:
+            await runner.cleanup()
+
+    def call(self, fn: Callable[[], R], timeout: float = 10.0) -> R:
+        """Run ``fn`` on the server's loop (where the runtime lives) and return its result."""
+        assert self._loop is not None
+
+        async def wrapper() -> R:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(wrapper(), self._loop).result(timeout)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop gracefully and join the thread."""
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(self._stop.set)
+            except RuntimeError:
+                pass  # the loop already finished
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def __enter__(self) -> EmbeddedServer:
+        return self.start()
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> Any:
+        self.stop()
+        return None

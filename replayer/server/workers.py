@@ -1,0 +1,192 @@
+"""Running the server: one process, or ``--workers N`` forked processes sharing the port (SO_REUSEPORT).
+
+The parent loads and indexes the cassettes once (a bad file exits 2 before any fork), resolves the
+port (0 picks a free one), forks the workers, waits until each is listening, prints the one banner and
+forwards SIGTERM/SIGINT. Each worker has its own cursors, journal and metrics: send one session's
+sequence to one worker (or run one worker) when sequence order matters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from replayer.server.app import create_app
+from replayer.server.config import ServeConfig
+from replayer.server.runtime import log
+from replayer.server.state import LoadedSet
+
+__all__ = ["serve_forever", "run_workers", "banner"]
+
+
+def banner(config: ServeConfig, live: LoadedSet, url: str, docs: bool) -> str:
+    """The one start-up line: URL, cassettes and interactions, mode, docs URL."""
+    parts = [f"o2replay serve: {url}",
+             f"{len(live.cassettes)} cassettes, {live.interactions} interactions",
+             f"mode: {config.mode}, match on {config.match_on}, on exhausted {config.on_exhausted}",
+             f"workers: {config.workers}"]
+    if docs:
+        parts.append(f"docs: {url}/docs")
+    parts.append(f"admin: {url}/__admin/cassettes")
+    return " | ".join(parts)
+
+
+def _has_docs(app: web.Application) -> bool:
+    return any(getattr(r, "canonical", "") == "/docs" for r in app.router.resources())
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+async def serve_forever(config: ServeConfig, live: LoadedSet, *, port: int | None = None, reuse_port: bool = False,
+                        on_ready: Callable[[str, bool], None] | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down gracefully (in-flight requests finish)."""
+    app = create_app(config, live=live)
+    # The loaded set is long-lived: move it out of the collector's generations so a full collection
+    # does not walk 100k interactions in the middle of serving (a p99 spike otherwise).
+    gc.collect()
+    gc.freeze()
+    access = log.getChild("access") if config.access_log else None
+    runner = web.AppRunner(app, access_log=access, handle_signals=False, shutdown_timeout=10.0)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, config.host, config.port if port is None else port,
+                           reuse_port=reuse_port or None, backlog=1024)
+        await site.start()
+        bound = runner.addresses[0]
+        if on_ready is not None:
+            on_ready(_url(config.host, int(bound[1])), _has_docs(app))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("shutting down (pid %d)", os.getpid())
+    finally:
+        await runner.cleanup()
+
+
+def _resolve_port(host: str, port: int) -> socket.socket:
+    """A bound (not listening) SO_REUSEPORT socket holding the port the workers will share."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel send SIGTERM to this worker if the parent dies, so none is left orphaned."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _child(config: ServeConfig, live: LoadedSet, port: int, ready_w: int, parent: int) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def ready(url: str, docs: bool) -> None:
+        os.write(ready_w, b"D" if docs else b"R")
+        os.close(ready_w)
+
+    code = 0
+    try:
+        asyncio.run(serve_forever(config, live, port=port, reuse_port=True, on_ready=ready))
+    except BaseException as e:  # noqa: BLE001 - a worker reports and exits, never returns into the parent's code
+        log.error("worker %d failed: %s", os.getpid(), e)
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def run_workers(config: ServeConfig, live: LoadedSet, print_line: Callable[[str], Any]) -> int:
+    """Fork ``config.workers`` processes on one port; returns the exit code once they have stopped."""
+    holder = _resolve_port(config.host, config.port)
+    port = holder.getsockname()[1]
+    pids: list[int] = []
+    stopping: list[bool] = []
+
+    def forward(signum: int, frame: Any) -> None:
+        # Installed before the first fork: a SIGTERM during start-up stops the workers already forked too.
+        stopping.append(True)
+        _stop(pids)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    ready_r, ready_w = os.pipe()
+    parent = os.getpid()
+    for _ in range(config.workers):
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready_r)
+            holder.close()
+            _child(config, live, port, ready_w, parent)
+        pids.append(pid)
+        if stopping:
+            _stop(pids)
+    os.close(ready_w)
+    flags = b""
+    while len(flags) < len(pids) and not stopping:
+        try:
+            chunk = os.read(ready_r, 64)
+        except InterruptedError:
+            continue
+        if not chunk:
+            break  # a worker died before listening
+        flags += chunk
+    os.close(ready_r)
+    holder.close()
+    if len(flags) < len(pids) and not stopping:
+        _stop(pids)
+        _supervise(pids, stopping)
+        log.error("a worker failed to start")
+        return 1
+    if not stopping:
+        print_line(banner(config, live, _url(config.host, port), b"D" in flags))
+    return _supervise(pids, stopping)
+
+
+def _stop(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+def _supervise(pids: list[int], stopping: list[bool]) -> int:
+    """Wait for the workers (the parent's SIGTERM/SIGINT handler stops them); one failing stops the rest."""
+    code = 0
+    alive = set(pids)
+    while alive:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        alive.discard(pid)
+        if os.waitstatus_to_exitcode(status) != 0 and not stopping:
+            log.error("worker %d exited with %d; stopping the others", pid, os.waitstatus_to_exitcode(status))
+            code = 1
+            stopping.append(True)
+            _stop(list(alive))
+    return code

@@ -1,0 +1,69 @@
+"""Helpers for the replay server tests: tiny cassettes written with the real writer, a real server per test."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from replayer.cassette import Cassette, Interaction, InteractionMeta, Request, Response
+from replayer.cassette_io import atomic_write, dump_cassette
+from replayer.server.config import ServeConfig
+from replayer.server.embedded import EmbeddedServer
+
+INV = "/o2ims-infrastructureInventory/v1"
+PROV = "/o2ims-infrastructureProvisioning/v1"
+
+POOLS = [
+    {"resourcePoolId": "p1", "name": "edge1-compute", "location": "edge1", "description": "x86 \"KVM\"",
+     "extensions": {"cpu": 32}},
+    {"resourcePoolId": "p2", "name": "edge2-compute", "location": "edge2", "description": "arm",
+     "extensions": {"cpu": 64}},
+    {"resourcePoolId": "p3", "name": "edge3-storage", "location": "edge3", "description": "ssd",
+     "extensions": {"cpu": 0}},
+]
+
+
+def interaction(method: str, uri: str, status: int = 200, body: Any = None, *,
+                req_body: bytes = b"", req_headers: dict[str, list[str]] | None = None,
+                headers: dict[str, list[str]] | None = None, duration: float | None = None) -> Interaction:
+    """One interaction; a non-bytes body is encoded as JSON."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else b""
+    hdrs = {"Content-Type": ["application/json"]} if body is not None and not isinstance(body, bytes) else {}
+    hdrs.update(headers or {})
+    return Interaction(Request(method, f"http://o2ims.example:8080{uri}", req_headers or {}, req_body),
+                       Response(status, "OK" if status == 200 else "", hdrs, raw),
+                       InteractionMeta(duration=duration))
+
+
+def write_cassette(path: Path, interactions: list[Interaction]) -> Path:
+    """Write a cassette file with the project's own writer."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, dump_cassette(Cassette(tuple(interactions), {})).encode())
+    return path
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., EmbeddedServer]]:
+    """Start a real server on 127.0.0.1:0 over the given cassettes; stopped after the test."""
+    started: list[EmbeddedServer] = []
+
+    def start(cassettes: dict[str, list[Interaction]] | None = None, **settings: Any) -> EmbeddedServer:
+        folder = tmp_path / "cassettes"
+        folder.mkdir(exist_ok=True)
+        for name, items in (cassettes or {}).items():
+            write_cassette(folder / name, items)
+        settings.setdefault("synthetic", False)
+        settings.setdefault("strict", True)
+        config = replace(ServeConfig(paths=(str(folder),), port=0, use_cache=False), **settings)
+        server = EmbeddedServer(config).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
