@@ -225,12 +225,15 @@ class CassetteIndex(Generic[T]):
                 seqs.setdefault(key, []).append(Recorded(name, i, inter, key, payload))
         self.sequences: dict[RequestKey, tuple[Recorded[T], ...]] = {k: tuple(v) for k, v in seqs.items()}
         self._by_path: dict[Any, list[RequestKey]] | None = None  # built on the first miss
+        self._by_parent: dict[Any, list[RequestKey]] = {}
 
     def _paths(self) -> dict[Any, list[RequestKey]]:
+        """Keys by path and by parent path (one segment up), so a miss looks at its neighbours first."""
         if self._by_path is None:
             self._by_path = {}
             for key in self.sequences:
                 self._by_path.setdefault(key[1], []).append(key)
+                self._by_parent.setdefault(_parent(key[1]), []).append(key)
         return self._by_path
 
     def __len__(self) -> int:
@@ -245,9 +248,12 @@ class CassetteIndex(Generic[T]):
         for seq in self.sequences.values():
             yield from seq
 
-    def nearest(self, key: RequestKey, *, limit: int = 3, scan_cap: int = 5000) -> list[NearMiss]:
+    def nearest(self, key: RequestKey, *, limit: int = 3, scan_cap: int = 2000) -> list[NearMiss]:
         """The recorded requests closest to ``key``, ranked, each with what differs."""
         keys = list(self._paths().get(key[1], ()))
+        if len(keys) < limit:  # same collection, a sibling id: the usual typo
+            keys += self._by_parent.get(_parent(key[1]), ())[:scan_cap]
+            keys += self._by_parent.get(key[1], ())[:scan_cap]
         if len(keys) < limit:
             for i, other in enumerate(self.sequences):
                 if i >= scan_cap:
@@ -268,6 +274,10 @@ class CassetteIndex(Generic[T]):
 
 
 # --------------------------------------------------------------------------- closest miss
+
+
+def _parent(path: Any) -> Any:
+    return path.rsplit("/", 1)[0] if isinstance(path, str) else path
 
 _WEIGHTS = {"method": 4, "path": 6, "host": 2, "scheme": 2}
 

@@ -143,3 +143,11 @@ def test_nearest_ranks_and_names_what_differs() -> None:
     assert near[0].source == "c#2"
     assert near[0].differences == ("method: DELETE, recorded GET",)
     assert [n.score for n in near] == sorted(n.score for n in near)
+
+
+def test_nearest_finds_a_sibling_among_many_recordings() -> None:
+    fillers = [inter("GET", f"http://h/o2/v1/resourcePools/p{i}/resources/r{i}") for i in range(5000)]
+    index: CassetteIndex[None] = CassetteIndex([("c", [*fillers, inter("GET", "http://h/o2/v1/deploymentManagers/dm-1")])])
+    near = index.nearest(request_key(req(uri="http://h/o2/v1/deploymentManagers/dm-2")))
+    assert near[0].source == "c#5000"
+    assert near[0].differences == ("path: /o2/v1/deploymentManagers/dm-2, recorded /o2/v1/deploymentManagers/dm-1",)

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from replayer.errors import UsageError
 from replayer.server.app import create_app
 from replayer.server.config import ServeConfig
 from replayer.server.runtime import log
@@ -61,7 +62,10 @@ async def serve_forever(config: ServeConfig, live: LoadedSet, *, port: int | Non
     try:
         site = web.TCPSite(runner, config.host, config.port if port is None else port,
                            reuse_port=reuse_port or None, backlog=1024)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as e:
+            raise UsageError(f"cannot listen on {config.host}:{config.port}: {e.strerror or e}") from None
         bound = runner.addresses[0]
         if on_ready is not None:
             on_ready(_url(config.host, int(bound[1])), _has_docs(app))
@@ -81,7 +85,11 @@ def _resolve_port(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
     return sock
 
 

@@ -155,3 +155,17 @@ def test_workers_do_not_outlive_a_killed_parent(start: object, cassettes: Path) 
     proc.kill()  # no chance to forward anything: the kernel's parent-death signal must stop them
     proc.communicate(timeout=10)
     assert all(_gone(w) for w in workers)
+
+
+def test_port_in_use_is_one_line_and_exit_2(cassettes: Path, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "replayer", "serve", str(cassettes), "--port", str(port),
+                               "--synthetic", "off"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith(f"o2replay serve: error: cannot listen on 127.0.0.1:{port}")
+    assert len(proc.stderr.strip().splitlines()) == 1
