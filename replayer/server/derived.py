@@ -38,6 +38,11 @@ class Collection:
     by_id: Mapping[str, dict[str, Any]]
     default_excluded: tuple[str, ...] = ()
 
+    @property
+    def keep(self) -> tuple[str, ...]:
+        """Attributes ``fields`` never drops: the top-level identity key."""
+        return (self.id_field,) if self.id_field and "/" not in self.id_field else ()
+
 
 @dataclass(frozen=True, slots=True)
 class DerivedAnswer:
@@ -48,6 +53,7 @@ class DerivedAnswer:
     body: bytes
     source: str
     headers: tuple[tuple[str, str], ...] = ()
+    absent: bool = False  # a 404 for an id the recorded collection does not hold
 
 
 @dataclass(slots=True)
@@ -100,7 +106,7 @@ def _collection_answer(coll: Collection, query: Sequence[tuple[str, str]], base_
     try:
         q = oq.parse_query(query)
         page = oq.select(coll.items, q, default_excluded=coll.default_excluded, page_size=page_size,
-                         scope=coll.path)
+                         scope=coll.path, keep=coll.keep)
     except oq.QueryError as e:
         return _bad_query(e, coll.path, coll.source)
     headers: tuple[tuple[str, str], ...] = ()
@@ -113,10 +119,11 @@ def _item_answer(coll: Collection, ident: str, query: Sequence[tuple[str, str]],
     item = coll.by_id.get(ident)
     if item is None:
         detail = f"{coll.id_field} {ident!r} is not in the recorded collection {coll.path} ({coll.source})"
-        return DerivedAnswer(404, PROBLEM_CONTENT_TYPE, problem_bytes(404, detail, instance=path), coll.source)
+        return DerivedAnswer(404, PROBLEM_CONTENT_TYPE, problem_bytes(404, detail, instance=path), coll.source,
+                             absent=True)
     if query:
         try:
-            item = oq.project(item, oq.parse_query(query), default_excluded=coll.default_excluded)
+            item = oq.project(item, oq.parse_query(query), default_excluded=coll.default_excluded, keep=coll.keep)
         except oq.QueryError as e:
             return _bad_query(e, path, coll.source)
     return DerivedAnswer(200, JSON_TYPE, _json(item), coll.source)

@@ -182,6 +182,10 @@ class ReplayHandler:
         if method in ("GET", "HEAD"):
             query = parse_qsl(request.raw_path.partition("?")[2], keep_blank_values=True)
             d = rt.live.derived.answer(path, query, f"{request.scheme}://{request.host}")
+            # An id the recorded collection lacks may exist in the synthetic model (a consumer created it in
+            # this session): without --strict it falls through; with --strict or synthetic off it is a 404.
+            if d is not None and d.absent and rt.synthetic is not None and not rt.config.strict:
+                d = None
             if d is not None:
                 headers = {SOURCE: "derived", "X-Replay-Derived-From": d.source, **dict(d.headers)}
                 resp = web.Response(status=d.status, body=d.body, content_type=d.content_type, headers=headers)

@@ -15,6 +15,7 @@ else ``default``. Errors are ProblemDetails.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -185,16 +186,25 @@ async def reset(request: web.Request) -> web.Response:
     return _json(200, {"reset": session or "all"})
 
 
-def setup_admin(app: web.Application, model: SyntheticO2IMS) -> None:
-    """Register the notifier and the admin routes."""
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def setup_admin(app: web.Application, model: SyntheticO2IMS,
+                guard: Callable[[Handler], Handler] | None = None) -> None:
+    """Register the notifier and the admin routes, each wrapped by ``guard`` (the server's access check)."""
     notifier = Notifier(model.outbox, tick=model.tick)
     app[MODEL_KEY] = model
     app[NOTIFIER_KEY] = notifier
     app.cleanup_ctx.append(notifier_ctx(notifier))
-    app.router.add_get("/__admin/notifications", notifications)
-    app.router.add_delete("/__admin/notifications", clear_notifications)
-    app.router.add_post("/__admin/synthetic/alarms", post_alarm)
-    app.router.add_patch("/__admin/synthetic/alarms/{alarmId}", patch_alarm)
-    app.router.add_post("/__admin/synthetic/resources", post_resource)
-    app.router.add_delete("/__admin/synthetic/resources/{resourceId}", delete_resource)
-    app.router.add_post("/__admin/synthetic/reset", reset)
+    wrap = guard or (lambda h: h)
+    routes: list[tuple[str, str, Handler]] = [
+        ("GET", "/__admin/notifications", notifications),
+        ("DELETE", "/__admin/notifications", clear_notifications),
+        ("POST", "/__admin/synthetic/alarms", post_alarm),
+        ("PATCH", "/__admin/synthetic/alarms/{alarmId}", patch_alarm),
+        ("POST", "/__admin/synthetic/resources", post_resource),
+        ("DELETE", "/__admin/synthetic/resources/{resourceId}", delete_resource),
+        ("POST", "/__admin/synthetic/reset", reset),
+    ]
+    for method, path, handler in routes:
+        app.router.add_route(method, path, wrap(handler))

@@ -14,6 +14,7 @@ import collections
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 
@@ -162,11 +163,12 @@ class SyntheticO2IMS:
             self._cache.popitem(last=False)
 
 
-def setup_synthetic(app: web.Application, model: SyntheticO2IMS) -> None:
-    """Register the notifier (``app.cleanup_ctx``) and the ``/__admin/`` routes of the synthetic model."""
+def setup_synthetic(app: web.Application, model: SyntheticO2IMS,
+                    guard: Callable[[Any], Any] | None = None) -> None:
+    """Register the notifier (``app.cleanup_ctx``) and the ``/__admin/`` routes, each wrapped by ``guard``."""
     from replayer.synthetic.admin import setup_admin
 
-    setup_admin(app, model)
+    setup_admin(app, model, guard)
 
 
 def setup_docs(app: web.Application, model: SyntheticO2IMS | None) -> None:

@@ -46,7 +46,7 @@ def test_an_exact_recorded_match_wins_over_a_derived_answer(pools: EmbeddedServe
 
 def test_fields_and_exclude_fields(pools: EmbeddedServer) -> None:
     r = requests.get(f"{pools.url}{INV}/resourcePools?fields=name,extensions/cpu", timeout=5)
-    assert r.json()[0] == {"name": "edge1-compute", "extensions": {"cpu": 32}}
+    assert r.json()[0] == {"resourcePoolId": "p1", "name": "edge1-compute", "extensions": {"cpu": 32}}
     r = requests.get(f"{pools.url}{INV}/resourcePools?exclude_fields=extensions,description", timeout=5)
     assert r.json()[1] == {"resourcePoolId": "p2", "name": "edge2-compute", "location": "edge2"}
 
@@ -66,7 +66,7 @@ def test_one_element_of_a_recorded_collection_and_an_absent_id(pools: EmbeddedSe
     assert r.headers["X-Replay-Source"] == "derived"
     assert r.json() == POOLS[1]
     r = requests.get(f"{pools.url}{INV}/resourcePools/p2?fields=name", timeout=5)
-    assert r.json() == {"name": "edge2-compute"}
+    assert r.json() == {"resourcePoolId": "p2", "name": "edge2-compute"}  # fields keeps the identity key
     r = requests.get(f"{pools.url}{INV}/resourcePools/nope", timeout=5)
     assert r.status_code == 404
     assert r.headers["Content-Type"].startswith("application/problem+json")
@@ -90,3 +90,19 @@ def test_paging_follows_the_next_link(serve: Serve) -> None:
     assert url is None
     assert pages == 3
     assert seen == [p["resourcePoolId"] for p in many]
+
+
+def test_an_id_missing_from_the_recording_falls_through_to_synthetic_unless_strict(serve: Serve) -> None:
+    """A consumer creates an object in the synthetic model; the recorded collection must not hide it."""
+    from replayer.synthetic import SyntheticO2IMS
+
+    pool_id = SyntheticO2IMS().model.resource_pools_v1[0]["resourcePoolId"]
+    recorded = {"inv.yaml": [interaction("GET", f"{INV}/resourcePools", body=POOLS)]}
+    lenient = serve(recorded, synthetic=True, strict=False)
+    r = requests.get(f"{lenient.url}{INV}/resourcePools/{pool_id}", timeout=5)
+    assert (r.status_code, r.headers["X-Replay-Source"]) == (200, "synthetic")
+    r = requests.get(f"{lenient.url}{INV}/resourcePools/nope", timeout=5)
+    assert (r.status_code, r.headers["X-Replay-Source"]) == (404, "synthetic")
+    strict = serve(recorded, synthetic=True, strict=True)
+    r = requests.get(f"{strict.url}{INV}/resourcePools/{pool_id}", timeout=5)
+    assert (r.status_code, r.headers["X-Replay-Source"]) == (404, "derived")
