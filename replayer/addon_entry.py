@@ -46,6 +46,7 @@ def exchange_from_flow(flow: http.HTTPFlow) -> Exchange:
     """The plain data of a completed flow (no mitmproxy types beyond this point)."""
     req, resp = flow.request, flow.response
     assert resp is not None
+    # The ignores below: mitmproxy's Headers.items(multi=...) is unannotated (mitmproxy/http.py, 11 and 12).
     return Exchange(
         method=req.method,
         url=req.url,
@@ -66,6 +67,7 @@ class O2IMSRecorder:
     def __init__(self) -> None:
         self.recorder: Recorder | None = None
         self._ticker: asyncio.Task[None] | None = None
+        self._running = False  # set by running(): option errors after start-up are refused, not logged
 
     def load(self, loader: Any) -> None:
         """Declare the options."""
@@ -103,7 +105,14 @@ class O2IMSRecorder:
             )
             self.recorder = Recorder(config)
         except (ValueError, OSError) as e:
-            raise exceptions.OptionsError(f"o2ims recorder: {e}") from e  # type: ignore[no-untyped-call]
+            if not self._running:
+                # At start-up one logged error line is enough: mitmproxy's errorcheck addon then exits
+                # ("Error logged during startup"), where a raised OptionsError would print a traceback.
+                logger.error(f"o2ims recorder: {e}")
+                return
+            # Later (an option changed at run time) the change must be refused.
+            # The ignore: mitmproxy's MitmproxyException.__init__ is unannotated.
+            raise exceptions.OptionsError(f"o2ims recorder: {e}") from None  # type: ignore[no-untyped-call]
         if self.recorder.note:
             logger.warning(f"{LOG_PREFIX} {self.recorder.note}")
         logger.info(f"{LOG_PREFIX} recording into {config.cassette} (record_mode {config.mode.value})")
@@ -111,6 +120,7 @@ class O2IMSRecorder:
 
     def running(self) -> None:
         """Start the timed flush when the policy asks for one."""
+        self._running = True
         self._start_ticker()
 
     def _start_ticker(self) -> None:

@@ -1,7 +1,8 @@
 """The project config file ``.o2replay.yaml``: found, read and split into sections. No semantics here.
 
 Each consumer parses its own section into a frozen dataclass: ``replay:`` (replayer/server/config.py),
-``diff:`` (replayer/diff/config.py), ``record:`` (recording). Precedence everywhere:
+``diff:`` (replayer/diff/config.py), ``record:`` (replayer/commands/record.py). The synthetic model takes its
+settings from its profile file (``replay: profile:``). Precedence everywhere:
 command-line flag > config file > built-in default.
 """
 
@@ -18,7 +19,7 @@ from replayer.errors import UsageError
 __all__ = ["CONFIG_NAME", "ProjectConfig", "find_config", "load_config"]
 
 CONFIG_NAME = ".o2replay.yaml"
-SECTIONS = ("replay", "diff", "record", "synthetic")
+SECTIONS = ("replay", "diff", "record")
 
 
 @dataclass(frozen=True, slots=True)

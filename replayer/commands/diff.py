@@ -147,7 +147,7 @@ def _reader(side: Side, root: Path | None) -> Callable[[str], str | None]:
     return read
 
 
-def _schema_check() -> SchemaCheck | None:
+def _schema_check() -> SchemaCheck:
     from replayer.diff.validate import violation_keys
     from replayer.o2ims.spec import bundled_specs
 
@@ -161,6 +161,10 @@ def _schema_check() -> SchemaCheck | None:
 
 def _apply_baseline(report: Report, path: Path | None) -> Report:
     if path is None:
+        return report
+    if not path.exists():
+        # The documented bootstrap: `baseline:` is configured first, the first report written with -o creates it.
+        print(f"o2replay diff: note: baseline {path} does not exist yet; no drift is accepted", file=sys.stderr)
         return report
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))

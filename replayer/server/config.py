@@ -238,10 +238,18 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
         if not isinstance(value, list):
             raise ValueError(f"{where} must be a list of fault rules")
         cfg["faults"] = tuple(parse_fault(r, f"{where}[{i}]") for i, r in enumerate(value))
-    elif key in ("host", "profile", "admin_token"):
+    elif key == "profile":  # like cassettes and auth_tokens: relative to the config file
+        cfg[key] = None if value is None else str(base / str(value))
+    elif key in ("host", "admin_token"):
         cfg[key] = None if value is None else str(value)
     else:
-        raise ValueError(f"unknown key {where!r} (expected one of {', '.join(REPLAY_KEYS)})")
+        raise ValueError(f"unknown key (expected one of {', '.join(REPLAY_KEYS)})")
+
+
+def _usage(where: str, e: ValueError) -> UsageError:
+    """One line naming the flag or config key once, whether or not the helper already named it."""
+    message = str(e)
+    return UsageError(message if message.startswith(where) else f"{where}: {message}")
 
 
 def serve_config(
@@ -252,17 +260,19 @@ def serve_config(
     file_base = config_path.parent if config_path else Path(".")
     where_file = f"{config_path or '.o2replay.yaml'}: replay."
     for key, value in (section or {}).items():
+        where = f"{where_file}{key}"
         try:
-            _apply(cfg, str(key), value, f"{where_file}{key}", file_base)
+            _apply(cfg, str(key), value, where, file_base)
         except ValueError as e:
-            raise UsageError(str(e) if str(e).startswith(where_file) else f"{where_file}{key}: {e}") from None
+            raise _usage(where, e) from None
     for key, value in flags.items():
         if value is None:
             continue
+        where = "--" + key.replace("_", "-")
         try:
-            _apply(cfg, key, value, "--" + key.replace("_", "-"), Path("."))
+            _apply(cfg, key, value, where, Path("."))
         except ValueError as e:
-            raise UsageError(f"--{key.replace('_', '-')}: {e}") from None
+            raise _usage(where, e) from None
     auth = cfg.pop("_auth", None)
     if auth == "bearer" and not cfg.get("auth_tokens"):
         raise UsageError("--auth bearer needs --auth-tokens FILE (one accepted token per line)")

@@ -259,7 +259,7 @@ def test_bad_cassette_is_exit_2_with_the_cassette_error_line(tmp_path: Path,
     (["only-one.yaml"], "expected OLD NEW"),
     (["missing.yaml", "old.yaml"], "missing.yaml: no such file or directory"),
     (["old.yaml", "."], "compare two files or two folders"),
-    (["old.yaml", "new.yaml", "--baseline", "nope.json"], "nope.json: cannot read baseline"),
+    (["old.yaml", "new.yaml", "--baseline", "old.yaml"], "old.yaml: not a baseline"),
     (["--git", "a...b"], "three dots are not supported"),
 ])
 def test_usage_errors_are_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
@@ -356,3 +356,17 @@ def test_schema_lists_every_kind_and_severity() -> None:
     finding = SCHEMA["$defs"]["finding"]["properties"]
     assert set(finding["kind"]["enum"]) == {k.value for k in DriftKind}
     assert set(finding["severity"]["enum"]) == {s.value for s in Severity}
+
+
+def test_a_configured_baseline_that_does_not_exist_yet_accepts_nothing(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from replayer.cli import main
+
+    baseline = tmp_path / "drift-baseline.json"
+    old = tmp_path / "old.yaml"
+    old.write_text("version: 1\ninteractions: []\n")
+    assert main(["diff", str(old), str(old), "--baseline", str(baseline), "--format", "json",
+                 "--fail-on", "never", "-o", str(baseline)]) == 0
+    assert "does not exist yet" in capsys.readouterr().err
+    assert baseline.exists()
+    assert main(["diff", str(old), str(old), "--baseline", str(baseline)]) == 0

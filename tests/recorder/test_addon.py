@@ -51,6 +51,7 @@ def test_no_cassette_means_no_recording() -> None:
 def test_bad_options_become_options_errors(tmp_path: Path, option: str, value: object, message: str) -> None:
     addon = O2IMSRecorder()
     with taddons.context(addon) as tctx:
+        addon.running()  # at run time a bad change is refused
         with pytest.raises(exceptions.OptionsError, match="o2ims recorder: " + message.replace("'", ".")):
             tctx.configure(addon, cassette=str(tmp_path / "c.yaml"), **{option: value})
 
@@ -58,8 +59,21 @@ def test_bad_options_become_options_errors(tmp_path: Path, option: str, value: o
 def test_record_mode_must_be_one_of_vcrpys(tmp_path: Path) -> None:
     addon = O2IMSRecorder()
     with taddons.context(addon) as tctx:
+        addon.running()
         with pytest.raises(exceptions.OptionsError, match="record_mode must be one of once, new_episodes, all, none"):
             tctx.configure(addon, cassette=str(tmp_path / "c.yaml"), record_mode="sometimes")
+
+
+def test_a_bad_option_at_start_up_is_one_logged_line_not_a_traceback(tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    addon = O2IMSRecorder()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, cassette=str(tmp_path / "c.yaml"), record_mode="sometimes")
+        assert addon.recorder is None
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert [r.getMessage() for r in errors] == [
+        "o2ims recorder: record_mode must be one of once, new_episodes, all, none, got 'sometimes'"]
+    assert not errors[0].exc_info
 
 
 def test_response_records_redacted_and_done_flushes(tmp_path: Path) -> None:
