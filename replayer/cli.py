@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from replayer import __version__
 from replayer.errors import ReplayerError
@@ -37,7 +38,7 @@ Run `o2replay COMMAND --help` for the options of one command. Docs: docs/ in the
 class _Parser(argparse.ArgumentParser):
     """argparse that exits 2 with one line (it already does) and names the command."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 

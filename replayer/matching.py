@@ -197,12 +197,6 @@ class NearMiss:
                 "differences": list(self.differences)}
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    key: RequestKey
-    first: Recorded[Any]
-
-
 class CassetteIndex(Generic[T]):
     """Recorded API interactions keyed on the normalised request; sequences keep recorded order."""
 

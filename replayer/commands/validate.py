@@ -16,6 +16,7 @@ from replayer.diff.locate import resolve_lines
 from replayer.diff.render import render
 from replayer.diff.validate import validate_cassettes
 from replayer.errors import UsageError
+from replayer.o2ims.spec import SpecSet, bundled_specs
 
 __all__ = ["register", "run"]
 
@@ -61,9 +62,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if report.fails(fail_on) else 0
 
 
-def _specs(files: list[str] | None) -> Any:
-    from replayer.o2ims.spec import SpecSet, bundled_specs
-
+def _specs(files: list[str] | None) -> SpecSet:
     if not files:
         return bundled_specs()
     for f in files:

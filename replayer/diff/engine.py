@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from replayer.cassette import Cassette, Interaction, InteractionKind, header_value, is_json_content
+from replayer.cassette import Cassette, Headers, Interaction, InteractionKind, header_value, is_json_content
 from replayer.diff.config import DiffConfig, severity_for
 from replayer.diff.identity import KeyedList, endpoint_keys_for, prepare, unprepare
 from replayer.diff.model import Drift, DriftKind, Location, Report
 from replayer.diff.pairing import Pair, pair_interactions
 from replayer.diff.rules import ItemKey, ScalarKey, is_redacted, path_tokens, render_path
 
-__all__ = ["Side", "SchemaCheck", "diff_sides", "diff_interactions", "json_body"]
+__all__ = ["Side", "SchemaCheck", "diff_sides", "diff_interactions", "header_values", "json_body"]
 
 #: Returns the spec violations of one recorded interaction as (key, message); a key present in the new
 #: recording but not in the old one is a value that breaks the O2IMS schema. None disables the check.
@@ -165,8 +165,13 @@ def _media(value: str | None) -> str:
 _ORIGIN_RE = re.compile(r"^[a-z][a-z0-9+.-]*://[^/]+", re.IGNORECASE)
 
 
-def _header_text(headers: dict[str, list[str]], name: str) -> str | None:
-    values = [v for k, vs in headers.items() if k.lower() == name for v in vs]
+def header_values(headers: Headers, name: str) -> list[str]:
+    """Every value of header ``name`` (given in lower case), in order, however the recording spelt the name."""
+    return [v for k, vs in headers.items() if k.lower() == name for v in vs]
+
+
+def _header_text(headers: Headers, name: str) -> str | None:
+    values = header_values(headers, name)
     if not values:
         return None
     text = ", ".join(values)

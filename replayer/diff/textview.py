@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from replayer.cassette import Cassette, Interaction, InteractionKind
 from replayer.diff.config import DiffConfig
-from replayer.diff.engine import json_body
+from replayer.diff.engine import header_values, json_body
 from replayer.diff.identity import endpoint_keys_for, prepare
 from replayer.diff.pairing import endpoint_of
 from replayer.diff.rules import ItemKey, ScalarKey, path_tokens, render_path
@@ -58,8 +58,7 @@ def _interaction(interaction: Interaction, config: DiffConfig) -> Iterator[str]:
     yield f"status = {resp.status}"
     for name in sorted({k.lower() for k in resp.headers}):
         if name in config.headers:
-            values = [v for k, vs in resp.headers.items() if k.lower() == name for v in vs]
-            yield f"headers.{name} = {', '.join(values)}"
+            yield f"headers.{name} = {', '.join(header_values(resp.headers, name))}"
     ok, doc = json_body(resp.body, resp.headers)
     if not ok:
         yield "body = " + json.dumps(resp.body.decode("utf-8", "replace"))

@@ -17,6 +17,7 @@ from replayer.diff.model import Drift, DriftKind, Location, Report, Severity
 from replayer.diff.pairing import endpoint_of
 from replayer.diff.rules import render_path, split_pattern
 from replayer.o2ims.query import QueryError, parse_query
+from replayer.o2ims.spec import Violation, ViolationKind
 
 __all__ = ["SpecChecker", "validate_cassettes", "violation_keys", "cassette_age"]
 
@@ -25,11 +26,11 @@ class SpecChecker(Protocol):
     """What validate needs of ``replayer.o2ims.spec.SpecSet``."""
 
     def validate_response(self, method: str, path: str, status: int, content_type: str | None,
-                          body: Any) -> list[Any]:
+                          body: Any) -> list[Violation]:
         """The violations of one response."""
 
 
-def _violations(specs: SpecChecker, interaction: Interaction) -> list[Any]:
+def _violations(specs: SpecChecker, interaction: Interaction) -> list[Violation]:
     req, resp = interaction.request, interaction.response
     ctype = header_value(resp.headers, "Content-Type")
     found = list(specs.validate_response(req.method, req.path, resp.status, ctype, resp.body))
@@ -37,8 +38,7 @@ def _violations(specs: SpecChecker, interaction: Interaction) -> list[Any]:
         # fields / exclude_fields / exclude_default (ETSI GS NFV-SOL 013 5.3) leave out attributes on
         # purpose, required ones included: their absence is what the consumer asked for.
         # The spec set caps schema errors with a "... and N more" note: those were of the same kind here.
-        found = [v for v in found if not str(getattr(v, "message", "")).startswith(("missing required field",
-                                                                                    "... and "))]
+        found = [v for v in found if not v.message.startswith(("missing required field", "... and "))]
     return found
 
 
@@ -61,29 +61,28 @@ def violation_keys(specs: SpecChecker, interaction: Interaction) -> list[tuple[s
         return []
     out = []
     for v in _violations(specs, interaction):
-        pointer = re.sub(r"/\d+(?=/|$)", "/*", str(getattr(v, "pointer", "")))
-        out.append((f"{getattr(v, 'kind', '')} {pointer}", _message(v)))
+        pointer = re.sub(r"/\d+(?=/|$)", "/*", v.pointer)
+        out.append((f"{v.kind} {pointer}", _message(v)))
     return out
 
 
-def _message(violation: Any) -> str:
-    return str(violation)  # "schema at /0/name: missing required field ..." (replayer.o2ims.spec.Violation)
+def _message(violation: Violation) -> str:
+    return str(violation)  # "schema at /0/name: missing required field ..."
 
 
 #: Violation kinds that are warnings: the exchange is outside the definitions rather than against them
 #: (the earlier mock's ``/o2ims_...`` paths, an extra status code). Schema and content-type errors are breaking.
-_SOFT = {"unknown-path", "undocumented-status", "undocumented-method"}
+_SOFT = frozenset({ViolationKind.UNKNOWN_PATH, ViolationKind.UNDOCUMENTED_STATUS, ViolationKind.UNDOCUMENTED_METHOD})
 
 
-def _kind_severity(violation: Any) -> Severity | None:
-    kind = str(getattr(violation, "kind", "") or "").lower()
-    return Severity.WARNING if kind in _SOFT else None
+def _kind_severity(violation: Violation) -> Severity | None:
+    return Severity.WARNING if violation.kind in _SOFT else None
 
 
-def _tokens(violation: Any) -> tuple[str, ...]:
+def _tokens(violation: Violation) -> tuple[str, ...]:
     """The finding path of a violation: its JSON pointer (``/0/name``) as ``body[0].name``."""
-    pointer = getattr(violation, "pointer", None)
-    if not isinstance(pointer, str) or not pointer.startswith("/"):
+    pointer = violation.pointer
+    if not pointer.startswith("/"):
         return ("body",)
     parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:] if p]
     rendered = "body" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in parts)
@@ -143,7 +142,8 @@ def validate_cassettes(cassettes: Iterable[tuple[str, Cassette]], specs: SpecChe
                   sources=(label, ""))
 
 
-def _finding(file: str, index: int, interaction: Interaction, violation: Any, config: DiffConfig) -> Drift | None:
+def _finding(file: str, index: int, interaction: Interaction, violation: Violation,
+             config: DiffConfig) -> Drift | None:
     endpoint = endpoint_of(interaction.request)
     tokens = _tokens(violation)
     severity = severity_for(config, DriftKind.SPEC_VIOLATION, endpoint, tokens, _kind_severity(violation))

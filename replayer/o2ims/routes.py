@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import unquote
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "ROUTES_BY_TEMPLATE",
     "Route",
     "RouteKind",
+    "TemplateIndex",
     "default_excluded",
     "identity_key_for",
     "identity_value",
@@ -248,13 +249,53 @@ ROUTES_BY_TEMPLATE: dict[str, Route] = {r.template: r for r in ROUTES}
 #: The ``api_versions`` paths (unversioned and per major version).
 API_VERSIONS_PATHS: tuple[str, ...] = tuple(r.template for r in ROUTES if r.template.endswith("/api_versions"))
 
-_LITERAL: dict[str, Route] = {r.template: r for r in ROUTES if not r.params}
-# Segment count -> [(route, segments)], the most literal templates first so ``.../alarmDictionary`` beats a
-# parameter in the same position should the definitions ever grow one.
-_BY_LENGTH: dict[int, list[tuple[Route, tuple[str, ...]]]] = {}
-for _r in sorted((r for r in ROUTES if r.params), key=lambda r: len(r.params)):
-    _segs = tuple(_r.template.split("/")[1:])
-    _BY_LENGTH.setdefault(len(_segs), []).append((_r, _segs))
+T = TypeVar("T")
+
+
+class TemplateIndex(Generic[T]):
+    """OpenAPI path templates (``/a/{id}/b``) and their values, for matching normalised request paths.
+
+    A ``{name}`` segment takes exactly one non-empty path segment. Literal paths are one dict lookup; the
+    others are tried by segment count, the most literal templates first, so ``.../alarmDictionary`` beats a
+    parameter in the same position should the definitions ever grow one.
+    """
+
+    __slots__ = ("_literal", "_by_length")
+
+    def __init__(self, entries: Iterable[tuple[str, T]]) -> None:
+        """Index ``(template, value)`` pairs; the first of two equal templates wins."""
+        self._literal: dict[str, T] = {}
+        self._by_length: dict[int, list[tuple[T, tuple[str, ...]]]] = {}
+        templated: list[tuple[str, T]] = []
+        for template, value in entries:
+            if "{" in template:
+                templated.append((template, value))
+            else:
+                self._literal.setdefault(template, value)
+        for template, value in sorted(templated, key=lambda e: e[0].count("{")):
+            segs = tuple(template.split("/")[1:])
+            self._by_length.setdefault(len(segs), []).append((value, segs))
+
+    def match(self, path: str) -> tuple[T, dict[str, str]] | None:
+        """The value of the template matching ``path`` and its path parameters (not decoded), or None."""
+        if path in self._literal:
+            return self._literal[path], {}
+        segs = path.split("/")[1:]
+        for value, tsegs in self._by_length.get(len(segs), ()):
+            params: dict[str, str] = {}
+            for seg, tseg in zip(segs, tsegs):
+                if _is_param(tseg):
+                    if not seg:
+                        break
+                    params[tseg[1:-1]] = seg
+                elif seg != tseg:
+                    break
+            else:
+                return value, params
+        return None
+
+
+_INDEX: TemplateIndex[Route] = TemplateIndex((r.template, r) for r in ROUTES)
 
 # RFC 3986 2.3 unreserved characters: percent-encodings of these are equivalent to the characters.
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
@@ -308,32 +349,13 @@ def normalise_path(path: str) -> str:
     return _normalise_slow(path)
 
 
-def _match(path: str) -> tuple[Route, dict[str, str]] | None:
-    route = _LITERAL.get(path)
-    if route is not None:
-        return route, {}
-    segs = path.split("/")[1:]
-    for route, tsegs in _BY_LENGTH.get(len(segs), ()):
-        params: dict[str, str] = {}
-        for seg, tseg in zip(segs, tsegs):
-            if tseg[0] == "{" and tseg[-1] == "}":
-                if not seg:
-                    break
-                params[tseg[1:-1]] = seg
-            elif seg != tseg:
-                break
-        else:
-            return route, params
-    return None
-
-
 @functools.lru_cache(maxsize=8192)
 def _match_cached(path: str) -> tuple[Route, tuple[tuple[str, str], ...]] | None:
-    found = _match(path)
+    found = _INDEX.match(path)
     if found is None:
         canonical = normalise_path(path)
         if canonical != path:
-            found = _match(canonical)
+            found = _INDEX.match(canonical)
     if found is None:
         return None
     route, params = found

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE
-from replayer.o2ims.routes import normalise_path
+from replayer.o2ims.routes import TemplateIndex, normalise_path
 
 __all__ = [
     "BUNDLED_SPEC_FILES",
@@ -217,12 +217,7 @@ class SpecSet:
         self._operations: dict[str, dict[str, Operation]] = {}
         for source, doc in documents:
             self._add(source.resolve(), doc)
-        self._literal = {t: t for t in self._operations if "{" not in t}
-        self._templates: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
-        for template in sorted(self._operations, key=lambda t: t.count("{")):
-            if "{" in template:
-                segs = tuple(template.split("/")[1:])
-                self._templates.setdefault(len(segs), []).append((template, segs))
+        self._index = TemplateIndex((t, t) for t in self._operations)
         self._registries: dict[str, Any] = {}
         self._validators: dict[tuple[str, str], Any] = {}
 
@@ -277,20 +272,7 @@ class SpecSet:
 
     def match(self, path: str) -> tuple[str, dict[str, str]] | None:
         """The template matching ``path`` and its parameters, or None."""
-        path = normalise_path(path)
-        if path in self._literal:
-            return path, {}
-        segs = path.split("/")[1:]
-        for template, tsegs in self._templates.get(len(segs), ()):
-            params: dict[str, str] = {}
-            for seg, tseg in zip(segs, tsegs):
-                if tseg.startswith("{") and tseg.endswith("}") and seg:
-                    params[tseg[1:-1]] = seg
-                elif seg != tseg:
-                    break
-            else:
-                return template, params
-        return None
+        return self._index.match(normalise_path(path))
 
     def operations(self, path: str) -> dict[str, Operation] | None:
         """Method -> operation for ``path``, or None when the path is unknown."""

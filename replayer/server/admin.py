@@ -51,7 +51,6 @@ def admin_guard(handler: Handler) -> Handler:
                                   "detail": "the admin API answers loopback clients only (see --admin-token)"}, 403)
         return await handler(request)
 
-    guarded.admin_guarded = True  # type: ignore[attr-defined]
     return guarded
 
 

@@ -22,7 +22,7 @@ __all__ = ["create_app", "make_synthetic"]
 
 
 def make_synthetic(config: ServeConfig) -> SyntheticO2IMS | None:
-    """The synthetic O2IMS model, or None when it is off or not installed."""
+    """The synthetic O2IMS model, or None when it is off."""
     if not config.synthetic:
         return None
     return SyntheticO2IMS(load_profile(config.profile) if config.profile else None)

@@ -27,6 +27,7 @@ from replayer.server.config import LatencyMode
 from replayer.server.o2ims_bridge import template_of
 from replayer.server.runtime import Runtime, log
 from replayer.server.state import INTERACTION, SOURCE
+from replayer.synthetic import SynthRequest, SyntheticO2IMS
 
 __all__ = ["Answer", "ReplayHandler", "bearer_ok", "unauthorised", "json_response", "SESSION_HEADER"]
 
@@ -46,15 +47,13 @@ def bearer_ok(request: web.Request, tokens: frozenset[str]) -> bool:
 
 def unauthorised(path: str, detail: str = "a valid bearer token is required") -> web.Response:
     """401 ProblemDetails with ``WWW-Authenticate: Bearer``."""
-    return web.Response(status=401, body=problem_bytes(401, detail, instance=path),
-                        content_type=PROBLEM_CONTENT_TYPE,
-                        headers={"WWW-Authenticate": 'Bearer realm="o2ims"', SOURCE: "auth"})
+    return _problem(401, detail, path, "auth", headers={"WWW-Authenticate": 'Bearer realm="o2ims"'})
 
 
-def _problem(status: int, detail: str, path: str, source: str, extra: Mapping[str, Any] | None = None
-             ) -> web.Response:
+def _problem(status: int, detail: str, path: str, source: str, extra: Mapping[str, Any] | None = None,
+             headers: Mapping[str, str] | None = None) -> web.Response:
     return web.Response(status=status, body=problem_bytes(status, detail, instance=path, extra=extra),
-                        content_type=PROBLEM_CONTENT_TYPE, headers={SOURCE: source})
+                        content_type=PROBLEM_CONTENT_TYPE, headers={**(headers or {}), SOURCE: source})
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +135,14 @@ class ReplayHandler:
         if rule is not None and (rule.reset or rule.status is not None):
             if delay > 0:
                 await asyncio.sleep(delay)
+            session = request.headers.get(SESSION_HEADER) or "default"
             if rule.reset:
+                rt.journal.record(session, request.method, request.raw_path, 0, "fault", "connection reset")
                 rt.metrics.observe("fault", template_of(path), 0, perf_counter() - t0)
                 return await fault_io.reset_connection(request)
-            return self._done(fault_io.inject_status(rule, request.path), "fault", template_of(path), t0)
+            injected = fault_io.inject_status(rule, request.path)
+            rt.journal.record(session, request.method, request.raw_path, injected.status, "fault")
+            return self._done(injected, "fault", template_of(path), t0)
         key, body = await self._key_and_body(request)
         answer = await self._answer(request, request.headers.get(SESSION_HEADER) or "default", key, body)
         delay += _latency_seconds(rt, answer.duration)
@@ -192,12 +195,11 @@ class ReplayHandler:
                 rt.journal.record(session, method, request.raw_path, d.status, "derived", d.source)
                 return Answer(resp, "derived", template_of(path))
         if rt.synthetic is not None and not rt.config.strict:
-            return await self._synthetic(request, session, path, body)
+            return await self._synthetic(request, rt.synthetic, session, path, body)
         return self._miss(request, session, key, path)
 
-    async def _synthetic(self, request: web.Request, session: str, path: str, body: bytes) -> Answer:
-        from replayer.synthetic import SynthRequest
-
+    async def _synthetic(self, request: web.Request, model: SyntheticO2IMS, session: str, path: str,
+                         body: bytes) -> Answer:
         if not body and request.body_exists:
             body = await request.read()
         sreq = SynthRequest(
@@ -205,7 +207,7 @@ class ReplayHandler:
             query=tuple(parse_qsl(request.raw_path.partition("?")[2], keep_blank_values=True)),
             headers={k.lower(): v for k, v in request.headers.items()}, body=body, session=session,
             base_url=f"{request.scheme}://{request.host}")
-        sresp = self.rt.synthetic.handle(sreq)
+        sresp = model.handle(sreq)
         headers = {k: v for k, v in sresp.headers.items() if k.lower() != "content-length"}
         headers[SOURCE] = "synthetic"
         resp = web.Response(status=sresp.status, body=sresp.body, headers=headers)

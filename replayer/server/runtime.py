@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from replayer.errors import ReplayerError
-from replayer.matching import Cursors, OnExhausted
+from replayer.matching import Cursors, OnExhausted, RequestKey
 from replayer.server.config import LatencyMode, ServeConfig
 from replayer.server.faults import Faults
 from replayer.server.journal import Journal
 from replayer.server.metrics import Metrics
 from replayer.server.state import LoadedSet, empty_set, load_set
+
+if TYPE_CHECKING:
+    from replayer.synthetic import SyntheticO2IMS
 
 __all__ = ["Runtime", "log"]
 
@@ -27,7 +30,8 @@ log = logging.getLogger("replayer.server")
 class Runtime:
     """Mutable server state; only the event loop thread touches it."""
 
-    def __init__(self, config: ServeConfig, live: LoadedSet | None = None, synthetic: Any = None) -> None:
+    def __init__(self, config: ServeConfig, live: LoadedSet | None = None,
+                 synthetic: SyntheticO2IMS | None = None) -> None:
         self.config = config
         self.live = live if live is not None else (
             load_set(config.paths, config.match_on, use_cache=config.use_cache,
@@ -38,7 +42,7 @@ class Runtime:
         self.metrics = Metrics()
         self.faults = Faults(config.faults)
         self.synthetic = synthetic
-        self.key_cache: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self.key_cache: dict[tuple[str, str], RequestKey] = {}
         mo = config.match_on
         #: Keys depend only on method and raw path+query: they can be cached per (method, raw path).
         self.simple_keys = not (mo.headers or mo.host or mo.scheme)
@@ -76,5 +80,5 @@ class Runtime:
     def reset(self, session: str | None = None) -> None:
         """Rewind replay cursors (one session or all) and the synthetic model's state."""
         self.cursors.reset(session)
-        if self.synthetic is not None and hasattr(self.synthetic, "reset"):
+        if self.synthetic is not None:
             self.synthetic.reset(session)

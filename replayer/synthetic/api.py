@@ -14,10 +14,11 @@ import collections
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from replayer.errors import UsageError
 from replayer.o2ims.query import QueryError
 from replayer.o2ims.routes import Route, is_legacy_path, match_route, normalise_path
 from replayer.synthetic import artifacts, cluster, inventory, legacy, monitoring, provisioning
@@ -26,6 +27,9 @@ from replayer.synthetic.model import Model, build_model, iso_time
 from replayer.synthetic.notify import Notification, Outbox
 from replayer.synthetic.profile import LifecycleMode, Profile, load_profile
 from replayer.synthetic.state import SessionState
+
+if TYPE_CHECKING:
+    from replayer.synthetic.admin import Handler as AdminHandler
 
 __all__ = ["SynthRequest", "SynthResponse", "SyntheticO2IMS", "setup_docs", "setup_synthetic"]
 
@@ -57,8 +61,6 @@ class SyntheticO2IMS:
         try:
             self.model: Model = build_model(self.profile)
         except ValueError as e:
-            from replayer.errors import UsageError
-
             raise UsageError(f"{self.profile.source}: {e}") from None
         self.clock = clock
         self.outbox = outbox if outbox is not None else Outbox()
@@ -164,7 +166,7 @@ class SyntheticO2IMS:
 
 
 def setup_synthetic(app: web.Application, model: SyntheticO2IMS,
-                    guard: Callable[[Any], Any] | None = None) -> None:
+                    guard: Callable[[AdminHandler], AdminHandler] | None = None) -> None:
     """Register the notifier (``app.cleanup_ctx``) and the ``/__admin/`` routes, each wrapped by ``guard``."""
     from replayer.synthetic.admin import setup_admin
 

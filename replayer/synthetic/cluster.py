@@ -7,7 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from replayer.synthetic.context import Ctx, Handler, SynthResponse
-from replayer.synthetic.inventory import api_versions, find, subscription_handlers, subscription_item_handlers
+from replayer.synthetic.inventory import (
+    api_versions,
+    collection_handler,
+    find,
+    item_handler,
+    subscription_handlers,
+    subscription_item_handlers,
+)
 
 __all__ = ["HANDLERS"]
 
@@ -18,20 +25,6 @@ JSON = dict[str, Any]
 def _node_clusters(ctx: Ctx) -> list[JSON]:
     extra = list(ctx.state.node_clusters.values())
     return [*ctx.model.node_clusters, *extra] if extra else ctx.model.node_clusters
-
-
-def _static(items_of: Any) -> Handler:
-    def handler(ctx: Ctx) -> SynthResponse:
-        return ctx.collection(items_of(ctx))
-    return handler
-
-
-def _one(items_of: Any, key: str, what: str) -> Handler:
-    def handler(ctx: Ctx) -> SynthResponse:
-        ident = ctx.params[key]
-        found = find(items_of(ctx), key, ident)
-        return ctx.item(found) if found is not None else ctx.not_found(what, ident)
-    return handler
 
 
 def type_dictionary(ctx: Ctx) -> SynthResponse:
@@ -45,21 +38,23 @@ def type_dictionary(ctx: Ctx) -> SynthResponse:
 
 HANDLERS: dict[tuple[str, str], dict[str, Handler]] = {
     (API, "/api_versions"): {"GET": api_versions},
-    (API, "/nodeClusterTypes"): {"GET": _static(lambda c: c.model.node_cluster_types)},
+    (API, "/nodeClusterTypes"): {"GET": collection_handler(lambda c: c.model.node_cluster_types)},
     (API, "/nodeClusterTypes/{nodeClusterTypeId}"): {
-        "GET": _one(lambda c: c.model.node_cluster_types, "nodeClusterTypeId", "node cluster type")},
+        "GET": item_handler(lambda c: c.model.node_cluster_types, "nodeClusterTypeId", "node cluster type")},
     (API, "/nodeClusterTypes/{nodeClusterTypeId}/alarmDictionary"): {"GET": type_dictionary},
-    (API, "/nodeClusters"): {"GET": _static(_node_clusters)},
-    (API, "/nodeClusters/{nodeClusterId}"): {"GET": _one(_node_clusters, "nodeClusterId", "node cluster")},
-    (API, "/clusterResourceTypes"): {"GET": _static(lambda c: c.model.cluster_resource_types)},
+    (API, "/nodeClusters"): {"GET": collection_handler(_node_clusters)},
+    (API, "/nodeClusters/{nodeClusterId}"): {"GET": item_handler(_node_clusters, "nodeClusterId", "node cluster")},
+    (API, "/clusterResourceTypes"): {"GET": collection_handler(lambda c: c.model.cluster_resource_types)},
     (API, "/clusterResourceTypes/{clusterResourceTypeId}"): {
-        "GET": _one(lambda c: c.model.cluster_resource_types, "clusterResourceTypeId", "cluster resource type")},
-    (API, "/clusterResources"): {"GET": _static(lambda c: c.model.cluster_resources)},
+        "GET": item_handler(lambda c: c.model.cluster_resource_types, "clusterResourceTypeId",
+                            "cluster resource type")},
+    (API, "/clusterResources"): {"GET": collection_handler(lambda c: c.model.cluster_resources)},
     (API, "/clusterResources/{clusterResourceId}"): {
-        "GET": _one(lambda c: c.model.cluster_resources, "clusterResourceId", "cluster resource")},
-    (API, "/alarmDictionaries"): {"GET": _static(lambda c: c.model.cluster_alarm_dictionaries)},
+        "GET": item_handler(lambda c: c.model.cluster_resources, "clusterResourceId", "cluster resource")},
+    (API, "/alarmDictionaries"): {"GET": collection_handler(lambda c: c.model.cluster_alarm_dictionaries)},
     (API, "/alarmDictionaries/{alarmDictionaryId}"): {
-        "GET": _one(lambda c: c.model.cluster_alarm_dictionaries, "alarmDictionaryId", "alarm dictionary")},
+        "GET": item_handler(lambda c: c.model.cluster_alarm_dictionaries, "alarmDictionaryId",
+                            "alarm dictionary")},
     (API, "/subscriptions"): subscription_handlers(),
     (API, "/subscriptions/{subscriptionId}"): subscription_item_handlers(),
 }

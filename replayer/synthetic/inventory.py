@@ -8,16 +8,26 @@ v2 locations and oCloudSites.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from replayer.o2ims.query import QueryError, parse_filter
+from replayer.o2ims.spec import ViolationKind, bundled_specs
 from replayer.synthetic.context import Ctx, Handler, SynthResponse, json_response
 from replayer.synthetic.model import API_VERSION
 from replayer.synthetic.state import Subscription
 
-__all__ = ["HANDLERS", "api_versions", "find", "subscription_handlers", "validate_body"]
+__all__ = [
+    "HANDLERS",
+    "ItemsOf",
+    "api_versions",
+    "collection_handler",
+    "find",
+    "item_handler",
+    "subscription_handlers",
+    "validate_body",
+]
 
 API = "infrastructureInventory"
 JSON = dict[str, Any]
@@ -48,21 +58,15 @@ def find(items: Iterable[Mapping[str, Any]], key: str, value: str) -> Mapping[st
 
 def validate_body(ctx: Ctx) -> str | None:
     """The first schema violation of the request body against the vendored definitions, or None."""
-    try:
-        from replayer.o2ims import spec
-    except ImportError:
-        return None
-    validate = getattr(spec.bundled_specs(), "validate_request_body", None)
-    if validate is None:
-        return None
+    specs = bundled_specs()
     # The body is JSON whatever the content type says (merge-patch+json or plain json are both accepted),
     # so it is checked against the documented schema of its operation's first media type.
-    op = spec.bundled_specs().find_operation(ctx.method, ctx.path)
+    op = specs.find_operation(ctx.method, ctx.path)
     if op is None or not op.request_body:
         return None
     content_type = next(iter(op.request_body))
-    problems = [p for p in validate(ctx.method, ctx.path, content_type, ctx.req.body)
-                if p.kind != spec.ViolationKind.WRONG_CONTENT_TYPE]
+    problems = [p for p in specs.validate_request_body(ctx.method, ctx.path, content_type, ctx.req.body)
+                if p.kind is not ViolationKind.WRONG_CONTENT_TYPE]
     return str(problems[0]) if problems else None
 
 
@@ -93,15 +97,21 @@ def pool_resources(ctx: Ctx, pool_id: str) -> Sequence[Mapping[str, Any]]:
     return ctx.model.resources.get(pool_id, [])
 
 
-def _collection(items_of: Any) -> Handler:
+#: Where a handler finds its objects: the model's, or the model's plus the session's.
+ItemsOf = Callable[[Ctx], Sequence[Mapping[str, Any]]]
+
+
+def collection_handler(items_of: ItemsOf) -> Handler:
+    """A GET handler answering the list ``items_of`` gives, with the O2IMS query applied."""
     def handler(ctx: Ctx) -> SynthResponse:
         return ctx.collection(items_of(ctx))
     return handler
 
 
-def _item(items_of: Any, key: str, param: str, what: str) -> Handler:
+def item_handler(items_of: ItemsOf, key: str, what: str) -> Handler:
+    """A GET handler answering the item whose ``key`` equals the path parameter of the same name, else 404."""
     def handler(ctx: Ctx) -> SynthResponse:
-        ident = ctx.params[param]
+        ident = ctx.params[key]
         found = find(items_of(ctx), key, ident)
         return ctx.item(found) if found is not None else ctx.not_found(what, ident)
     return handler
@@ -238,29 +248,29 @@ def subscription_item_handlers() -> dict[str, Handler]:
 HANDLERS: dict[tuple[str, str], dict[str, Handler]] = {
     (API, ""): {"GET": ocloud},
     (API, "/api_versions"): {"GET": api_versions},
-    (API, "/deploymentManagers"): {"GET": _collection(lambda c: c.model.deployment_managers)},
+    (API, "/deploymentManagers"): {"GET": collection_handler(lambda c: c.model.deployment_managers)},
     (API, "/deploymentManagers/{deploymentManagerId}"): {
-        "GET": _item(lambda c: c.model.deployment_managers, "deploymentManagerId", "deploymentManagerId",
+        "GET": item_handler(lambda c: c.model.deployment_managers, "deploymentManagerId",
                      "deployment manager")},
-    (API, "/resourceTypes"): {"GET": _collection(_types)},
+    (API, "/resourceTypes"): {"GET": collection_handler(_types)},
     (API, "/resourceTypes/{resourceTypeId}"): {
-        "GET": _item(_types, "resourceTypeId", "resourceTypeId", "resource type")},
+        "GET": item_handler(_types, "resourceTypeId", "resource type")},
     (API, "/resourceTypes/{resourceTypeId}/alarmDictionary"): {"GET": type_dictionary},
-    (API, "/resourcePools"): {"GET": _collection(_pools)},
+    (API, "/resourcePools"): {"GET": collection_handler(_pools)},
     (API, "/resourcePools/{resourcePoolId}"): {
-        "GET": _item(_pools, "resourcePoolId", "resourcePoolId", "resource pool")},
+        "GET": item_handler(_pools, "resourcePoolId", "resource pool")},
     (API, "/resourcePools/{resourcePoolId}/resources"): {"GET": resources},
     (API, "/resourcePools/{resourcePoolId}/resources/{resourceId}"): {"GET": resource},
-    (API, "/alarmDictionaries"): {"GET": _collection(lambda c: c.model.alarm_dictionaries)},
+    (API, "/alarmDictionaries"): {"GET": collection_handler(lambda c: c.model.alarm_dictionaries)},
     (API, "/alarmDictionaries/{alarmDictionaryId}"): {
-        "GET": _item(lambda c: c.model.alarm_dictionaries, "alarmDictionaryId", "alarmDictionaryId",
+        "GET": item_handler(lambda c: c.model.alarm_dictionaries, "alarmDictionaryId",
                      "alarm dictionary")},
-    (API, "/locations"): {"GET": _collection(lambda c: c.model.locations)},
+    (API, "/locations"): {"GET": collection_handler(lambda c: c.model.locations)},
     (API, "/locations/{globalLocationId}"): {
-        "GET": _item(lambda c: c.model.locations, "globalLocationId", "globalLocationId", "location")},
-    (API, "/oCloudSites"): {"GET": _collection(lambda c: c.model.ocloud_sites)},
+        "GET": item_handler(lambda c: c.model.locations, "globalLocationId", "location")},
+    (API, "/oCloudSites"): {"GET": collection_handler(lambda c: c.model.ocloud_sites)},
     (API, "/oCloudSites/{oCloudSiteId}"): {
-        "GET": _item(lambda c: c.model.ocloud_sites, "oCloudSiteId", "oCloudSiteId", "O-Cloud site")},
+        "GET": item_handler(lambda c: c.model.ocloud_sites, "oCloudSiteId", "O-Cloud site")},
     (API, "/subscriptions"): subscription_handlers(),
     (API, "/subscriptions/{subscriptionId}"): subscription_item_handlers(),
 }

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from replayer.synthetic.context import Ctx, Handler, SynthResponse, encode, json_response
 from replayer.synthetic.inventory import api_versions, subscription_handlers, subscription_item_handlers, validate_body
+from replayer.synthetic.model import ALARM_DEFINITIONS
 from replayer.synthetic.notify import alarm_notifications
 from replayer.synthetic.state import SessionState
 
@@ -127,8 +128,6 @@ def raise_alarm(owner: SyntheticO2IMS, state: SessionState, site: str, resource:
         raise ValueError(f"site {site!r} has no resource {resource!r} (names: node-N, nic-N, accelerator-N, volume-N)")
     def_id = model.alarm_definition_id(ref.kind, definition)
     if def_id is None:
-        from replayer.synthetic.model import ALARM_DEFINITIONS
-
         raise ValueError(f"no alarm definition {definition!r} for a {ref.kind}; valid: "
                          + ", ".join(ALARM_DEFINITIONS[ref.kind]))
     if not 0 <= severity <= 4:
