@@ -24,6 +24,8 @@ def test_status_fault_from_config_only_on_its_route_and_times(serve: Serve) -> N
     assert requests.get(f"{server.url}{INV}/deploymentManagers", timeout=5).status_code == 200
     r = requests.get(f"{server.url}/metrics", timeout=5)
     assert f'o2replay_requests_total{{source="fault",route="{INV}/resourcePools",status="503"}} 2' in r.text
+    journal = requests.get(f"{server.url}/__admin/requests", timeout=5).json()
+    assert [(row["status"], row["source"]) for row in journal][:3] == [(503, "fault"), (503, "fault"), (200, "cassette")]
 
 
 def test_faults_through_the_admin_api(serve: Serve) -> None:
