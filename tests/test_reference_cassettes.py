@@ -4,6 +4,8 @@ request gets exactly its recorded answer, in order, and they were recorded throu
 from __future__ import annotations
 
 import json
+import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,6 +85,33 @@ def test_strict_replay_gives_every_recorded_answer(strict_server: str, cassette:
         assert resp.content == interaction.response.body, where
 
 
+COMMITTED_PORT_BASE = 38600
+
+
+def _four_free_ports() -> int:
+    """A base port B in 40000-59999 with B..B+3 free on 127.0.0.1 (the script needs four)."""
+    for base in range(40000 + os.getpid() % 1000 * 20, 60000, 20):
+        socks = []
+        try:
+            for port in range(base, base + 4):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise AssertionError("no four consecutive free ports on 127.0.0.1")
+
+
+def _with_ports(data: bytes, base: int, target: int) -> bytes:
+    for i in range(4):
+        data = data.replace(f"127.0.0.1:{base + i}".encode(), f"127.0.0.1:{target + i}".encode())
+    return data
+
+
 @pytest.mark.slow
 def test_make_cassettes_regenerates_the_committed_files_byte_for_byte(tmp_path: Path) -> None:
     """`make cassettes` is deterministic, and the committed cassettes match the current synthetic model."""
@@ -90,9 +119,13 @@ def test_make_cassettes_regenerates_the_committed_files_byte_for_byte(tmp_path: 
     import sys
 
     script = REFERENCE.parent.parent / "scripts" / "make_reference_cassettes.py"
-    proc = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=180)
+    base = _four_free_ports()
+    env = {**os.environ, "O2REPLAY_REF_PORT_BASE": str(base)}
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True,
+                          timeout=180, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    fresh = {f.name: f.read_bytes() for f in tmp_path.glob("*.yaml")}
+    # The committed files were recorded on ports 38600-38603; five digits either way, so lengths agree.
+    fresh = {f.name: _with_ports(f.read_bytes(), base, COMMITTED_PORT_BASE) for f in tmp_path.glob("*.yaml")}
     committed = {f.name: f.read_bytes() for f in FILES}
     stale = sorted(name for name in committed if fresh.get(name) != committed[name])
     assert stale == [], f"run `make cassettes` and commit: {stale} differ from what the synthetic model records now"
