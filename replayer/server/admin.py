@@ -17,7 +17,7 @@ from aiohttp import web
 from replayer import __version__
 from replayer.errors import ReplayerError
 from replayer.server.config import parse_fault
-from replayer.server.handlers import json_response, unauthorised
+from replayer.server.handlers import json_response, problem_response, unauthorised
 from replayer.server.keys import RUNTIME
 from replayer.server.metrics import CONTENT_TYPE as METRICS_TYPE
 from replayer.server.runtime import Runtime
@@ -47,8 +47,8 @@ def admin_guard(handler: Handler) -> Handler:
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
                 return unauthorised(request.path, "the admin API needs the admin bearer token")
         elif not _is_loopback(request.remote):
-            return json_response({"status": 403, "title": "Forbidden",
-                                  "detail": "the admin API answers loopback clients only (see --admin-token)"}, 403)
+            return problem_response(403, "the admin API answers loopback clients only (see --admin-token)",
+                                    request.path, "admin")
         return await handler(request)
 
     return guarded
@@ -139,7 +139,7 @@ async def faults_add(request: web.Request) -> web.StreamResponse:
         doc = await request.json()
         rule = parse_fault(doc, "body")
     except ValueError as e:
-        return json_response({"status": 400, "title": "Bad Request", "detail": str(e)}, 400)
+        return problem_response(400, str(e), request.path, "admin")
     return json_response(_rt(request).faults.add(rule).to_dict(), 201)
 
 
@@ -151,7 +151,7 @@ async def faults_delete(request: web.Request) -> web.StreamResponse:
         rt.faults.clear()
         return json_response({"status": "cleared"})
     if not raw.isdigit() or not rt.faults.remove(int(raw)):
-        return json_response({"status": 404, "title": "Not Found", "detail": f"no fault with id {raw}"}, 404)
+        return problem_response(404, f"no fault with id {raw}", request.path, "admin")
     return json_response({"status": "removed", "id": int(raw)})
 
 

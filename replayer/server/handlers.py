@@ -29,7 +29,7 @@ from replayer.server.runtime import Runtime, log
 from replayer.server.state import INTERACTION, SOURCE
 from replayer.synthetic import SynthRequest, SyntheticO2IMS
 
-__all__ = ["Answer", "ReplayHandler", "bearer_ok", "unauthorised", "json_response", "SESSION_HEADER"]
+__all__ = ["Answer", "ReplayHandler", "bearer_ok", "unauthorised", "json_response", "problem_response", "SESSION_HEADER"]
 
 SESSION_HEADER = "X-Replay-Session"
 _KEY_CACHE_MAX = 50_000
@@ -47,11 +47,12 @@ def bearer_ok(request: web.Request, tokens: frozenset[str]) -> bool:
 
 def unauthorised(path: str, detail: str = "a valid bearer token is required") -> web.Response:
     """401 ProblemDetails with ``WWW-Authenticate: Bearer``."""
-    return _problem(401, detail, path, "auth", headers={"WWW-Authenticate": 'Bearer realm="o2ims"'})
+    return problem_response(401, detail, path, "auth", headers={"WWW-Authenticate": 'Bearer realm="o2ims"'})
 
 
-def _problem(status: int, detail: str, path: str, source: str, extra: Mapping[str, Any] | None = None,
-             headers: Mapping[str, str] | None = None) -> web.Response:
+def problem_response(status: int, detail: str, path: str, source: str, extra: Mapping[str, Any] | None = None,
+                     headers: Mapping[str, str] | None = None) -> web.Response:
+    """An RFC 7807 ``application/problem+json`` response, marked with where it came from."""
     return web.Response(status=status, body=problem_bytes(status, detail, instance=path, extra=extra),
                         content_type=PROBLEM_CONTENT_TYPE, headers={**(headers or {}), SOURCE: source})
 
@@ -177,7 +178,7 @@ class ReplayHandler:
         if exhausted:
             detail = f"every recorded response to {method} {request.path_qs} was played (on_exhausted: 404)"
             rt.journal.record_miss(session, method, request.raw_path, 404, "exhausted", ())
-            return Answer(_problem(404, detail, request.path, "exhausted"), "exhausted", template_of(path))
+            return Answer(problem_response(404, detail, request.path, "exhausted"), "exhausted", template_of(path))
         if method == "HEAD" and key[0] == "HEAD":  # RFC 9110 9.3.2: HEAD is GET without the body
             get_key = ("GET", *key[1:])
             if get_key in rt.live.index.sequences:
@@ -221,7 +222,7 @@ class ReplayHandler:
         detail = f"no recorded interaction matches {request.method} {request.path_qs}"
         log.warning("%s; nearest: %s", detail,
                     "; ".join(f"{n.source} ({', '.join(n.differences) or 'same'})" for n in near) or "none")
-        resp = _problem(status, detail, request.path, "miss",
+        resp = problem_response(status, detail, request.path, "miss",
                         {"nearest": [n.to_dict() for n in near], "matchOn": str(rt.config.match_on)})
         rt.journal.record(session, request.method, request.raw_path, status, "miss")
         rt.journal.record_miss(session, request.method, request.raw_path, status, "miss", near)

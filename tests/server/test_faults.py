@@ -99,3 +99,13 @@ def test_a_status_fault_changes_no_replay_state(serve: Serve) -> None:
     got = [requests.get(server.url + url, timeout=5) for _ in range(3)]
     assert [r.status_code for r in got] == [502, 200, 200]
     assert [r.json().get("n") for r in got[1:]] == [1, 2]  # the fault did not consume the first recording
+
+
+def test_admin_fault_errors_are_problem_details(serve: Serve) -> None:
+    server = serve(RECORDED)
+    bad = requests.post(f"{server.url}/__admin/faults", json={"path": f"{INV}/x", "status": 99}, timeout=5)
+    gone = requests.delete(f"{server.url}/__admin/faults/4242", timeout=5)
+    for r, status in ((bad, 400), (gone, 404)):
+        assert r.status_code == status
+        assert r.headers["Content-Type"].startswith("application/problem+json")
+        assert r.json()["status"] == status and r.json()["instance"].startswith("/__admin/faults")
