@@ -349,5 +349,6 @@ def _follow(proc: subprocess.Popen[str], ra: RecordArgs, verbose: bool, out: IO[
     if code != 0 and not stopping.is_set():
         what = "stopped" if listening else "did not start"
         raise UsageError(f"the proxy {what}: {_startup_error(early) or f'exit code {code}'}")
-    print(f"o2replay record: {count} exchanges recorded into {ra.cassette}", file=out, flush=True)
+    noun = "exchange" if count == 1 else "exchanges"
+    print(f"o2replay record: {count} {noun} recorded into {ra.cassette}", file=out, flush=True)
     return 0

@@ -84,5 +84,5 @@ def run(args: argparse.Namespace) -> int:
     if found:
         print(f"o2replay scan: {found} secret-looking values in {len(files)} files", file=sys.stderr)
         return 1
-    print(f"o2replay scan: {len(files)} files clean", file=sys.stderr)
+    print(f"o2replay scan: {len(files)} {'file' if len(files) == 1 else 'files'} clean", file=sys.stderr)
     return 0

@@ -209,7 +209,7 @@ def test_python_dash_m_scan_exits_0_on_the_recording(session: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "replayer", "scan", str(session.parent)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "1 files clean" in proc.stderr
+    assert "1 file clean" in proc.stderr
 
 
 def test_replayer_requests_through_the_proxy_match_the_recording(session: Path) -> None:
