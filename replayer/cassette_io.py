@@ -71,7 +71,7 @@ _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
+class _Dumper(_BaseDumper):  # type: ignore[misc]
     """Safe dumper that writes multi-line strings as literal blocks, so JSON bodies diff by line."""
 
 
@@ -85,7 +85,7 @@ _Dumper.add_representer(str, _represent_str)
 
 
 def _dump_yaml(data: Any) -> str:
-    return yaml.dump(  # type: ignore[no-any-return]
+    return yaml.dump(
         data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=4096
     )
 
@@ -293,7 +293,8 @@ def _yaml_problem(e: yaml.MarkedYAMLError, text: str | bytes) -> str:
     mark = e.problem_mark
     if mark is not None and isinstance(text, str):
         lines = text.splitlines()
-        if mark.line < len(lines) and "\t" in lines[mark.line][: len(lines[mark.line]) - len(lines[mark.line].lstrip())]:
+        bad = lines[mark.line] if mark.line < len(lines) else ""
+        if "\t" in bad[: len(bad) - len(bad.lstrip())]:
             return "invalid YAML: a tab in the indentation (YAML indents with spaces only)"
     if e.context and e.context_mark is not None and e.context_mark.line != getattr(mark, "line", None):
         return f"invalid YAML: {problem} {e.context} that starts at line {e.context_mark.line + 1}"

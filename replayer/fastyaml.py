@@ -9,14 +9,13 @@ a few C calls instead of an event per character run. It handles:
   at the same indentation as their key), ``[]`` and ``{}``;
 - plain scalars, resolved exactly as PyYAML's SafeLoader resolves them (its implicit resolvers
   and SafeConstructor's constructors for null, bool, int, float and timestamp);
-- single- and double-quoted scalars on one line, with YAML 1.1 escapes, and single-quoted
-  scalars folded over several lines (how vcrpy writes long bodies);
+- single- and double-quoted scalars with YAML 1.1 escapes, also folded over several lines (how
+  vcrpy writes long bodies);
 - literal block scalars with chomping (``-``, ``+``) and indentation indicators, ``!!binary``;
 - LF or CRLF line ends, and the ``...`` document end marker the emitter writes after ``|+``.
 
-Anything else (comments, anchors, other tags, flow collections, folded ``>`` blocks, plain or
-double-quoted scalars over several lines, tabs in structure, odd characters, a missing final
-newline ...) raises ``Unsupported``: the caller then parses the text with libyaml, which also
+Anything else (comments, anchors, other tags, flow collections, folded ``>`` blocks, plain
+scalars over several lines, tabs in structure, odd characters, a missing final newline ...) raises ``Unsupported``: the caller then parses the text with libyaml, which also
 produces the error messages with line numbers.
 The rule is never to return something different from ``yaml.load(text, CSafeLoader)``;
 ``tests/test_fastyaml.py`` compares both on generated and mutated documents.
@@ -49,6 +48,7 @@ _ODD_CHARS = re.compile(
 )
 _SINGLE = re.compile(r"'((?:[^']|'')*)'")
 _SINGLE_ANY = re.compile(r"'((?:[^']|'')*)'")  # matched at an offset, across line breaks
+_DOUBLE_ANY = re.compile(r'"((?:[^"\\]|\\[\s\S])*)"')
 _DOUBLE = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
 _QUOTED_KEY = re.compile(r"""('(?:[^']|'')*'|"(?:[^"\\]|\\.)*") *:(?: +|$)""")
@@ -116,6 +116,34 @@ def _unescape(match: re.Match[str]) -> str:
     if 0xD800 <= value <= 0xDFFF or value > 0x10FFFF:
         raise Unsupported("surrogate escape")
     return chr(value)
+
+
+def _trailing_backslashes(s: str) -> int:
+    return len(s) - len(s.rstrip("\\"))
+
+
+def _fold(lines: list[str], double: bool) -> str:
+    """Join the raw lines of a quoted scalar the way libyaml folds them (before unescaping)."""
+    out: list[str] = []
+    last, i = len(lines) - 1, 0
+    while True:
+        line = lines[i] if i == 0 else lines[i].lstrip(" ")
+        if i == last:
+            out.append(line)
+            return "".join(out)
+        escaped = double and _trailing_backslashes(line) % 2 == 1  # "\\" + break: no space
+        if escaped:
+            out.append(line[:-1])
+        else:
+            kept = line.rstrip(" ")
+            if double and kept != line and _trailing_backslashes(kept) % 2 == 1:
+                kept += " "  # the first stripped space was escaped ("\\ ")
+            out.append(kept)
+        empty = 0
+        while i + 1 + empty < last and not lines[i + 1 + empty].strip(" "):
+            empty += 1
+        out.append("\n" * empty if empty or escaped else " ")
+        i += 1 + empty
 
 
 class _Reader:
@@ -278,8 +306,8 @@ class _Reader:
         start = self.eol - len(value)
         value = value.rstrip(" ")
         first = value[0]
-        if first == "'" and _SINGLE.fullmatch(value) is None:
-            return self._folded_single(start, parent)
+        if (first == "'" and _SINGLE.fullmatch(value) is None) or (first == '"' and _DOUBLE.fullmatch(value) is None):
+            return self._folded(start, parent)
         if first == "|":
             return self._literal(value, parent)
         if first == "!":
@@ -305,35 +333,28 @@ class _Reader:
         self._advance(self.eol + 1)
         return out
 
-    def _folded_single(self, start: int, parent: int) -> str:
-        """A single-quoted scalar over several lines, as vcrpy writes long bodies (YAML 1.1 §4.6.2).
+    def _folded(self, start: int, parent: int) -> str:
+        """A quoted scalar over several lines, as vcrpy writes long bodies (YAML 1.1 §4.6.2, §9.1.1).
 
-        Each line break folds to a space, or, after empty lines, to one newline per empty line;
-        white space around breaks goes. Continuation lines must be indented deeper than ``parent``.
+        Each line break folds to a space, or, before empty lines, to one newline per empty line;
+        white space around breaks goes; in double quotes, ``\\`` before a break joins the lines.
+        Continuation lines must be indented deeper than ``parent``.
         """
         text = self.text
-        m = _SINGLE_ANY.match(text, start)
+        double = text[start] == '"'
+        m = (_DOUBLE_ANY if double else _SINGLE_ANY).match(text, start)
         if m is None:
-            raise Unsupported("unterminated single-quoted scalar")
+            raise Unsupported("unterminated quoted scalar")
         eol = text.index("\n", m.end())
         inner = m.group(1)
         if text[m.end():eol].strip(" ") or "\t" in inner or "\n" not in inner:
             raise Unsupported("content after a quoted scalar, or a tab in it")
         lines = inner.split("\n")
-        parts = [lines[0].rstrip(" ")]
-        for number, line in enumerate(lines[1:], start=1):
-            body = line.strip(" ") if number < len(lines) - 1 else line.lstrip(" ")
-            if body and len(line) - len(line.lstrip(" ")) <= parent:
+        for line in lines[1:]:
+            if line.strip(" ") and len(line) - len(line.lstrip(" ")) <= parent:
                 raise Unsupported("continuation line not indented")
-            parts.append(body)
-        out, breaks = parts[0], 0
-        for number, part in enumerate(parts[1:], start=1):
-            if not part and number < len(parts) - 1:
-                breaks += 1
-                continue
-            out += ("\n" * breaks if breaks else " ") + part
-            breaks = 0
-        out = out.replace("''", "'")
+        out = _fold(lines, double)
+        out = _ESCAPE.sub(_unescape, out) if double else out.replace("''", "'")
         self._advance(eol + 1)
         return self.strings.setdefault(out, out)
 
@@ -392,7 +413,8 @@ class _Reader:
                 raise Unsupported("empty block at the end")
             first = text[start:first_eol]
             indent = len(first) - len(first.lstrip(" "))
-            if indent == len(first) or indent <= parent:
+            # libyaml refuses a tab where it is still detecting the indentation
+            if indent == len(first) or indent <= parent or first[indent] == "\t":
                 raise Unsupported("block starting with a blank line, or empty")
         found = _block_end(indent).search(text, self.eol)
         stop = found.start() if found is not None else self.end - 1
