@@ -35,9 +35,9 @@ system-deps:
 bench: $(STAMP) system-deps
 	$(BIN)/python -m bench
 
-## fuzz: long schemathesis run against the synthetic O2IMS
+## fuzz: long runs of the schemathesis (synthetic O2IMS) and fast-YAML-reader property tests
 fuzz: $(STAMP)
-	O2REPLAY_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest tests/synthetic/test_schemathesis.py $(PYTEST_ARGS)
+	O2REPLAY_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest tests/synthetic/test_schemathesis.py tests/test_fastyaml.py $(PYTEST_ARGS)
 
 ## cassettes: regenerate cassettes/reference/ by recording the synthetic server through the addon
 cassettes: $(STAMP)
