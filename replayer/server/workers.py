@@ -53,8 +53,8 @@ async def serve_forever(config: ServeConfig, live: LoadedSet, *, port: int | Non
     """Serve until SIGTERM or SIGINT, then shut down gracefully (in-flight requests finish)."""
     app = create_app(config, live=live)
     # The loaded set is long-lived: move it out of the collector's generations so a full collection
-    # does not walk 100k interactions in the middle of serving (a p99 spike otherwise).
-    gc.collect()
+    # does not walk 100k interactions in the middle of serving (a p99 spike otherwise). No gc.collect()
+    # first: loading makes no cyclic garbage (a collect found none) and it costs 0.55 s at 100k.
     gc.freeze()
     access = log.getChild("access") if config.access_log else None
     runner = web.AppRunner(app, access_log=access, handle_signals=False, shutdown_timeout=10.0)
