@@ -1,6 +1,6 @@
 """Micro-benchmarks of the synthetic O2IMS model, each beside a baseline measured in the same run.
 
-    .venv/bin/python -m bench.synthetic [--quick]
+    .venv/bin/python -m bench.bench_synthetic [--quick]
 
 Prints a Markdown table: operation, time per call, baseline, baseline time, ratio (ours / baseline).
 """

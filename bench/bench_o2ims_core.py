@@ -1,6 +1,6 @@
 """Micro-benchmarks of the O2IMS core (routes, query, spec validation), each beside a baseline in the same run.
 
-    .venv/bin/python -m bench.o2ims_core [--quick]
+    .venv/bin/python -m bench.bench_o2ims_core [--quick]
 
 Prints a Markdown table: operation, time per call, baseline, baseline time, ratio (ours / baseline).
 """

@@ -1,7 +1,7 @@
 """Recording cost: per-exchange work of the recorder, and end-to-end latency through mitmdump.
 
-    .venv/bin/python -m bench.recorder            # full run
-    .venv/bin/python -m bench.recorder --quick    # fewer exchanges
+    .venv/bin/python -m bench.bench_recorder            # full run
+    .venv/bin/python -m bench.bench_recorder --quick    # fewer exchanges
 
 In process, each row is beside a baseline measured in the same run; end to end, the baseline is the
 same mitmdump without the addon (and a direct connection for scale). Results in docs/performance/recorder.md.
