@@ -123,6 +123,8 @@ def atomic_write(path: str | Path, data: str | bytes) -> None:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates 0600; the result gets the mode the file had, or what the umask gives a new file.
+        os.fchmod(fd, _mode_for(path))
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
             f.flush()
@@ -135,6 +137,23 @@ def atomic_write(path: str | Path, data: str | bytes) -> None:
             pass
         raise
     _fsync_dir(path.parent)
+
+
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; done once at import, before any thread of ours runs.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_NEW_FILE_MODE = 0o666 & ~_read_umask()
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return _NEW_FILE_MODE
 
 
 def _fsync_dir(folder: Path) -> None:

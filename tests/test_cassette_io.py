@@ -441,3 +441,19 @@ def test_cassette_format_doc_examples_run(capsys: pytest.CaptureFixture[str]) ->
         exec(compile(block, "docs/cassette-format.md", "exec"), {})  # noqa: S102 - our own doc
     shown = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
     assert capsys.readouterr().out == shown + "\n"
+
+
+def test_atomic_write_keeps_the_mode_of_the_file_and_gives_new_files_the_umask_mode(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from replayer.cassette_io import atomic_write
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    fresh = tmp_path / "fresh.yaml"
+    atomic_write(fresh, "version: 1\ninteractions: []\n")
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
+    fresh.chmod(0o640)
+    atomic_write(fresh, "version: 1\ninteractions: []\n")
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o640
