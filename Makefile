@@ -21,8 +21,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 serve: $(STAMP)
 	$(BIN)/o2replay serve cassettes --host $(HOST) --port $(PORT)
 
-## test: the whole test suite (bounded fuzz, soak and load tests included)
+## test: mypy --strict on the package, then the whole test suite (bounded fuzz, soak and load tests included)
 test: $(STAMP)
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## system-deps: Debian packages the benchmarks need (wrk); installed only when missing
@@ -53,8 +54,8 @@ compat:
 	.venv312/bin/python -c "import mitmproxy.version as v; print('mitmproxy', v.VERSION)"
 	.venv312/bin/python -m pytest tests/recorder tests/test_cassette.py tests/test_cassette_io.py $(PYTEST_ARGS)
 
+## typecheck: mypy --strict on replayer/ (also the first step of `make test`)
 typecheck: $(STAMP)
-	$(BIN)/python -m pip install -q mypy types-PyYAML types-jsonschema
 	$(BIN)/python -m mypy
 
 clean:
