@@ -47,6 +47,9 @@ def test_bearer_auth_protects_the_api_but_not_health(serve: Serve) -> None:
         assert r.headers["Content-Type"].startswith("application/problem+json")
     assert requests.get(url, headers={"Authorization": "Bearer t0ken"}, timeout=5).json() == POOLS
     assert requests.get(f"{server.url}/health", timeout=5).status_code == 200
+    # an admin path with a method no admin route takes is a 404 of the admin API, not an O2IMS 401
+    wrong = requests.get(f"{server.url}/__admin/reset", timeout=5)
+    assert wrong.status_code == 404 and "no admin endpoint answers GET /__admin/reset" in wrong.json()["detail"]
 
 
 def test_admin_token_is_required_when_set(serve: Serve) -> None:
