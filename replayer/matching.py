@@ -16,6 +16,7 @@ number of interactions (vcrpy scans its list). ``Cursors`` keeps one position pe
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -102,11 +103,28 @@ class OnExhausted(StrEnum):
 # --------------------------------------------------------------------------- normalisation
 
 
+#: What every credential-like query value (access_token=..., per the default redaction rules) matches as.
+SECRET_VALUE = "<secret>"
+
+
+@functools.lru_cache(maxsize=1)
+def _secret_param() -> Callable[[str], bool]:
+    from replayer.redact import default_rules
+
+    return functools.lru_cache(maxsize=1024)(default_rules().param_is_secret)
+
+
 def normalise_query(query_string: str) -> tuple[tuple[str, str], ...]:
-    """Query parameters decoded and sorted, so their order does not matter."""
+    """Query parameters decoded and sorted, so their order does not matter.
+
+    A credential's value never takes part: the cassette holds a redaction placeholder where the consumer
+    sends its real (and per-run) token, and both must match.
+    """
     if not query_string:
         return ()
-    return tuple(sorted(parse_qsl(query_string, keep_blank_values=True)))
+    secret = _secret_param()
+    pairs = parse_qsl(query_string, keep_blank_values=True)
+    return tuple(sorted((k, SECRET_VALUE if secret(k) else v) for k, v in pairs))
 
 
 def canonical_body(body: bytes) -> bytes:

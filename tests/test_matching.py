@@ -151,3 +151,14 @@ def test_nearest_finds_a_sibling_among_many_recordings() -> None:
     near = index.nearest(request_key(req(uri="http://h/o2/v1/deploymentManagers/dm-2")))
     assert near[0].source == "c#5000"
     assert near[0].differences == ("path: /o2/v1/deploymentManagers/dm-2, recorded /o2/v1/deploymentManagers/dm-1",)
+
+
+def test_a_credential_in_the_query_matches_its_redaction_placeholder() -> None:
+    from replayer.matching import key_from_parts, normalise_query
+
+    recorded = "access_token=%3Credacted%3Aaccess_token%3E&filter=(eq,name,a)"
+    sent = "filter=(eq,name,a)&access_token=eyJhbGciOiJIUzI1NiJ9.real"
+    assert normalise_query(recorded) == normalise_query(sent)
+    assert normalise_query("filter=(eq,name,a)") != normalise_query("filter=(eq,name,b)")
+    assert key_from_parts(MatchOn.parse("method,path,query"), "GET", "/x", recorded) == \
+        key_from_parts(MatchOn.parse("method,path,query"), "GET", "/x", sent)
