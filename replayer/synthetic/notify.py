@@ -13,11 +13,14 @@ import asyncio
 import collections
 import contextlib
 import json
+import ipaddress
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -169,6 +172,20 @@ class DeliveryPolicy:
     timeout: float = 5.0
     log_limit: int = 1000
     queue_limit: int = 1000
+    # O2REPLAY_NOTIFY_LOOPBACK_ONLY=1: deliver only to loopback callbacks (the test suite sets it, so that
+    # fuzzed subscriptions never make the synthetic O2IMS connect, or resolve names, outside the machine).
+    loopback_only: bool = field(default_factory=lambda: os.environ.get("O2REPLAY_NOTIFY_LOOPBACK_ONLY") == "1")
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when a callback URL names localhost or a loopback address literally (no name is resolved)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(slots=True)
@@ -177,7 +194,7 @@ class DeliveryRecord:
 
     notification: Notification
     attempts: list[dict[str, Any]] = field(default_factory=list)
-    state: str = "pending"  # pending | delivered | failed | dropped
+    state: str = "pending"  # pending | delivered | failed | dropped | blocked
 
     def as_json(self) -> dict[str, Any]:
         """The admin view of this record."""
@@ -263,6 +280,11 @@ class Notifier:
 
     async def _deliver(self, record: DeliveryRecord) -> None:
         assert self._http is not None
+        if self.policy.loopback_only and not is_loopback_url(record.notification.callback):
+            record.attempts.append({"attempt": 0, "error": "blocked: not a loopback callback "
+                                                           "(O2REPLAY_NOTIFY_LOOPBACK_ONLY=1)"})
+            record.state = "blocked"
+            return
         delay = self.policy.backoff
         for attempt in range(1, self.policy.attempts + 1):
             outcome: dict[str, Any] = {"attempt": attempt}
