@@ -170,7 +170,7 @@ def subscription_cycle(path: str, id_key: str, n: int) -> Callable[[str], None]:
 
     def step(base: str) -> None:
         url = base + path
-        status, body = http("POST", url, {"callback": f"http://consumer.example/events/{n}",
+        status, body = http("POST", url, {"callback": f"http://127.0.0.1:9/events/{n}",
                                           "consumerSubscriptionId": f"3f1e0c6a-{n:04d}-4b7e-9d7c-00000000000{n}"})
         if status == 201 and isinstance(body, dict):
             http("GET", url)
