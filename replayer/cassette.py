@@ -40,6 +40,7 @@ __all__ = [
     "normalise_message",
     "header_value",
     "is_json_content",
+    "media_type",
 ]
 
 CASSETTE_VERSION = 1
@@ -147,11 +148,14 @@ def _set_header(headers: Headers, name: str, value: str) -> Headers:
     return out
 
 
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type value, lower-case, without parameters (``""`` when absent)."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
 def is_json_content(content_type: str | None) -> bool:
     """True for application/json, application/problem+json and other +json media types."""
-    if not content_type:
-        return False
-    media = content_type.split(";", 1)[0].strip().lower()
+    media = media_type(content_type)
     return media == "application/json" or media.endswith("+json")
 
 

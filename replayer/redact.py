@@ -24,7 +24,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 import yaml
 
-from replayer.cassette import Headers, Interaction, header_value, is_json_content
+from replayer.cassette import Headers, Interaction, header_value, is_json_content, media_type
 
 __all__ = [
     "PLACEHOLDER_RE",
@@ -391,7 +391,7 @@ def redact_body(headers: Headers, body: bytes, rules: RedactRules) -> bytes:
         raw = body.decode("latin-1")
         red = _redact_patterns(raw, rules)
         return body if red == raw else red.encode("latin-1")
-    if ctype.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
+    if media_type(ctype) == "application/x-www-form-urlencoded":
         text = _redact_pairs(text, rules, plus=True)
         return _redact_patterns(text, rules).encode("utf-8")
     return redact_text(text, rules).encode("utf-8")

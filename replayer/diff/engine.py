@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from replayer.cassette import Cassette, Headers, Interaction, InteractionKind, header_value, is_json_content
+from replayer.cassette import (
+    Cassette,
+    Headers,
+    Interaction,
+    InteractionKind,
+    header_value,
+    is_json_content,
+    media_type,
+)
 from replayer.diff.config import DiffConfig, severity_for
 from replayer.diff.identity import KeyedList, endpoint_keys_for, prepare, unprepare
 from replayer.diff.model import Drift, DriftKind, Location, Report
@@ -158,10 +166,6 @@ def _diff_notification(run: _Run, endpoint: str, old: Interaction, new: Interact
              _preview(old.request.body), _preview(new.request.body), at_old, at_new)
 
 
-def _media(value: str | None) -> str:
-    return (value or "").split(";", 1)[0].strip().lower()
-
-
 _ORIGIN_RE = re.compile(r"^[a-z][a-z0-9+.-]*://[^/]+", re.IGNORECASE)
 
 
@@ -202,7 +206,7 @@ def _diff_headers(run: _Run, endpoint: str, old: Interaction, new: Interaction,
         if a == b:
             continue
         kind = DriftKind.HEADER_CHANGED
-        if name == "content-type" and _media(a) != _media(b):
+        if name == "content-type" and media_type(a) != media_type(b):
             kind, media_changed = DriftKind.CONTENT_TYPE_CHANGED, True
         _add(run, kind, endpoint, ("headers", name), f"header {name}: {a!r} -> {b!r}", a, b, at_old, at_new)
     return media_changed

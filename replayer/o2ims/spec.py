@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from replayer.cassette import media_type
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE
 from replayer.o2ims.routes import TemplateIndex, normalise_path
 
@@ -336,7 +337,7 @@ class SpecSet:
             if _is_empty(body):
                 return []
             return [Violation(ViolationKind.SCHEMA, "", f"no body is documented, got {_describe(body)}")]
-        media = _media_type(content_type)
+        media = media_type(content_type)
         documented = _match_media(content, media)
         if documented is None:
             listed = ", ".join(content)
@@ -412,10 +413,6 @@ def _status_key(responses: Mapping[str, Any], status: int) -> str | None:
         if key.upper() == ranged:
             return key
     return "default" if "default" in responses else None
-
-
-def _media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def _match_media(content: Mapping[str, Any], media: str) -> str | None:
