@@ -54,6 +54,7 @@ _DEFAULT_LISTEN = "127.0.0.1:8080"
 #: Flags that may also come from the ``record:`` section of .o2replay.yaml.
 _CONFIG_KEYS = ("upstream", "cassette", "listen", "mode", "record_mode", "record_paths", "redact_rules",
                 "insecure", "client_cert", "timing", "flush", "notifications", "notification_paths")
+_PATH_KEYS = ("cassette", "redact_rules", "client_cert")
 
 
 def register(subs: Any) -> None:
@@ -147,12 +148,19 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 def _merged(args: argparse.Namespace) -> dict[str, Any]:
     """Flags over the ``record:`` section of .o2replay.yaml over defaults."""
-    section = load_config().section("record")
+    project = load_config()
+    section = project.section("record")
+    where = project.path or ".o2replay.yaml"
     unknown = sorted(set(section) - set(_CONFIG_KEYS))
     if unknown:
-        raise UsageError(f".o2replay.yaml: record.{unknown[0]} is not a record option "
+        raise UsageError(f"{where}: record.{unknown[0]} is not a record option "
                          f"(expected one of {', '.join(_CONFIG_KEYS)})")
     out = {k: section.get(k) for k in _CONFIG_KEYS}
+    # As in the replay: section, files named in the config file are relative to the config file.
+    base = project.path.parent if project.path else Path(".")
+    for key in _PATH_KEYS:
+        if isinstance(out[key], str) and out[key] and not Path(out[key]).is_absolute():
+            out[key] = str(base / out[key])
     for key in ("record_paths", "notification_paths"):
         if isinstance(out[key], str):
             out[key] = [out[key]]

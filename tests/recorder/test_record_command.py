@@ -69,6 +69,15 @@ def test_config_file_section_is_used_and_checked(tmp_path: Path, monkeypatch: py
     assert "--upstream must be an http" in capsys.readouterr().err
 
 
+def test_config_file_paths_are_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    (tmp_path / ".o2replay.yaml").write_text("record:\n  upstream: http://h\n  redact_rules: rules.yaml\n")
+    assert main(["record", "--cassette", "c.yaml"]) == 2
+    assert f"{tmp_path / 'rules.yaml'}" in capsys.readouterr().err  # looked for beside the config file
+
+
 @pytest.mark.parametrize(("value", "expected"), [
     ("127.0.0.1:8080", ("127.0.0.1", 8080)), (":0", ("", 0)), ("[::1]:9000", ("::1", 9000)),
     ("localhost:1", ("localhost", 1)),
