@@ -111,7 +111,8 @@ def _sides(args: argparse.Namespace) -> tuple[Side, Side, bool, Path | None]:
         if args.learn:
             raise UsageError("--learn compares two recordings given as OLD NEW, not --git")
         rev_old, rev_new = split_range(args.git)
-        paths = args.paths or ["cassettes"]
+        # Without PATHS: the repository's cassettes/ folder, wherever in the work tree the command runs.
+        paths = args.paths or [str(repo_root(cwd) / "cassettes")]
         old = side_at_revision(rev_old, paths, cwd)
         new = side_at_revision(rev_new, paths, cwd) if rev_new else side_in_worktree(paths, cwd)
         if not old.cassettes and not new.cassettes:

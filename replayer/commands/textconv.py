@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from replayer.cassette_io import load_cassette
 from replayer.commands.diff import load_diff_config
 from replayer.diff.textview import semantic_view
+from replayer.errors import CassetteError
 
 __all__ = ["register", "run"]
 
@@ -31,8 +33,19 @@ def register(subs: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run `o2replay textconv`."""
+    """Run `o2replay textconv`; a file that is not a readable cassette is printed as it is."""
     cfg = load_diff_config(args)
-    text = semantic_view(load_cassette(args.file), cfg)
-    sys.stdout.write(text)
+    try:
+        cassette = load_cassette(args.file)
+    except CassetteError as e:
+        # git runs textconv on every file the attribute matches (notes, half-edited cassettes): failing would
+        # abort the whole `git diff`, so show the raw text, and say why on stderr.
+        try:
+            raw = Path(args.file).read_bytes()
+        except OSError:
+            raise e from None
+        print(f"o2replay textconv: note: {e}; showing the file as it is", file=sys.stderr)
+        sys.stdout.buffer.write(raw)
+        return 0
+    sys.stdout.write(semantic_view(cassette, cfg))
     return 0

@@ -66,7 +66,10 @@ def _is_cassette(name: str) -> bool:
 def side_at_revision(rev: str, paths: Sequence[str], cwd: Path) -> Side:
     """The cassettes under ``paths`` as they were at ``rev``, named by their path in the repository."""
     root = repo_root(cwd)
-    _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], root)
+    try:
+        _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], root)
+    except UsageError:
+        raise UsageError(f"--git: unknown revision {rev!r} (a commit, branch or tag of {root})") from None
     listing = _git(["ls-tree", "-r", "-z", "--name-only", "--full-tree", rev, "--", *_rel(root, cwd, paths)], root)
     names = sorted(n for n in listing.decode("utf-8").split("\0") if n and _is_cassette(n))
     texts = _cat_files(root, rev, names)

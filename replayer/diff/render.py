@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from replayer.diff.model import SEVERITY_RANK, Drift, Location, Report, Severity
+from replayer.diff.model import SEVERITY_RANK, Drift, DriftKind, Location, Report, Severity
 
 __all__ = ["FORMATS", "SCHEMA_VERSION", "render", "render_text", "render_markdown", "render_json",
            "render_github", "render_junit", "report_to_dict"]
@@ -138,10 +138,19 @@ def _details(file: str, endpoint: str, items: list[Drift]) -> str:
            f"({len(items)})</summary>", "",
            "| Severity | Kind | Path | Old | New | Line |", "|---|---|---|---|---|---:|"]
     for f in items:
-        out.append(f"| {_ICON[f.severity]} | {f.kind.value} | {_cell(f.path or '-')} | {_cell(f.old)} "
-                   f"| {_cell(f.new)} | {_line(f.new_at or f.old_at)} |")
+        old = "*absent*" if f.kind in _NO_OLD else _cell(f.old)
+        new = "*absent*" if f.kind in _NO_NEW else _cell(f.new)
+        out.append(f"| {_ICON[f.severity]} | {f.kind.value} | {_cell(f.path or '-')} | {old} "
+                   f"| {new} | {_line(f.new_at or f.old_at)} |")
     out += ["", "</details>", ""]
     return "\n".join(out)
+
+
+#: Kinds with no old (added) or no new (removed) value: the cell says so rather than showing ``null``.
+_NO_OLD = frozenset({DriftKind.FIELD_ADDED, DriftKind.ITEM_ADDED, DriftKind.ENDPOINT_ADDED,
+                     DriftKind.INTERACTION_ADDED})
+_NO_NEW = frozenset({DriftKind.FIELD_REMOVED, DriftKind.ITEM_REMOVED, DriftKind.ENDPOINT_REMOVED,
+                     DriftKind.INTERACTION_REMOVED})
 
 
 def _html(text: str) -> str:

@@ -90,7 +90,7 @@ def test_file_deleted_in_the_work_tree_is_endpoints_removed(repo: Path, capsys: 
 
 
 @pytest.mark.parametrize(("argv", "needle"), [
-    (["--git", "no-such-rev"], "git rev-parse"),
+    (["--git", "no-such-rev"], "--git: unknown revision 'no-such-rev'"),
     (["--git", "HEAD", "../outside"], "outside the git work tree"),
 ])
 def test_git_errors_are_one_line(repo: Path, capsys: pytest.CaptureFixture[str], argv: list[str],

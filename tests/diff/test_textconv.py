@@ -50,9 +50,12 @@ def test_user_ignore_rules_mask_values(tmp_path: Path, capsys: pytest.CaptureFix
     assert "body[resourcePoolId=p1].description = <ignored>" in out
 
 
-def test_broken_cassette_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_file_that_is_not_a_cassette_is_shown_as_it_is(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """git runs textconv on every matching file; failing would abort the whole `git diff`."""
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\ninteractions: {}\n")
-    assert main(["textconv", str(bad)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"o2replay textconv: error: {bad}:2: interactions must be a list")
+    assert main(["textconv", str(bad)]) == 0
+    out, err = capsys.readouterr()
+    assert out == "version: 1\ninteractions: {}\n"
+    assert err.startswith(f"o2replay textconv: note: {bad}:2: interactions must be a list")
+    assert main(["textconv", str(tmp_path / "missing.yaml")]) == 2
