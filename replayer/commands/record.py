@@ -159,8 +159,9 @@ def _merged(args: argparse.Namespace) -> dict[str, Any]:
     # As in the replay: section, files named in the config file are relative to the config file.
     base = project.path.parent if project.path else Path(".")
     for key in _PATH_KEYS:
-        if isinstance(out[key], str) and out[key] and not Path(out[key]).is_absolute():
-            out[key] = str(base / out[key])
+        value = out[key]
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            out[key] = str(base / value)
     for key in ("record_paths", "notification_paths"):
         if isinstance(out[key], str):
             out[key] = [out[key]]

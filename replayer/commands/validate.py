@@ -12,6 +12,7 @@ from typing import Any
 
 from replayer.cassette_io import load_cassettes
 from replayer.commands.diff import add_output_options, emit, load_diff_config, threshold, use_colour
+from replayer.diff.git import committed_at
 from replayer.diff.locate import resolve_lines
 from replayer.diff.render import render
 from replayer.diff.validate import validate_cassettes
@@ -55,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_cassettes(args.paths)
     specs = _specs(args.spec)
     report = validate_cassettes(((str(lc.path), lc.cassette) for lc in loaded), specs, cfg,
-                                max_age_days=args.max_age, now=datetime.now(UTC), label=" ".join(args.paths))
+                                max_age_days=args.max_age, now=datetime.now(UTC), label=" ".join(args.paths),
+                                recorded_at=committed_at)
     if args.format != "text" and report.findings:
         report = resolve_lines(report, _read, _read)
     emit(args, render(report, args.format, fail_on=fail_on, colour=use_colour(args)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from replayer.cassette_io import CACHE_DIR, CASSETTE_SUFFIXES, find_cassettes, load_cassette, parse_cassette
@@ -29,6 +30,22 @@ def _git(args: Sequence[str], cwd: Path, *, stdin: bytes | None = None) -> bytes
         err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise UsageError(f"git {args[0]}: {err[0] if err else f'exit {proc.returncode}'}")
     return proc.stdout
+
+
+def committed_at(path: str | Path) -> datetime | None:
+    """When git last committed ``path`` unchanged: its commit time; now when the file has uncommitted
+    changes (a fresh recording); None outside a repository or for a file git does not track."""
+    p = Path(path).resolve()
+    try:
+        status = _git(["status", "--porcelain", "--", p.name], p.parent).decode()
+        stamp = _git(["log", "-1", "--format=%cI", "--", p.name], p.parent).decode().strip()
+    except UsageError:
+        return None
+    if status.startswith("??") or not stamp:
+        return None
+    if status.strip():
+        return datetime.now(UTC)
+    return datetime.fromisoformat(stamp)
 
 
 def repo_root(cwd: Path) -> Path:

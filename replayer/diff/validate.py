@@ -6,7 +6,7 @@ stale cassettes found by their ``recorded_at`` metadata (issue 5, section 6). Pr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -117,15 +117,19 @@ def _parse_time(value: Any) -> datetime | None:
 
 def validate_cassettes(cassettes: Iterable[tuple[str, Cassette]], specs: SpecChecker, config: DiffConfig,
                        *, max_age_days: float | None = None, now: datetime | None = None,
-                       label: str = "") -> Report:
-    """Check every API response of every cassette; add stale/unknown-age findings when ``max_age_days`` is set."""
+                       label: str = "", recorded_at: Callable[[str], datetime | None] | None = None) -> Report:
+    """Check every API response of every cassette; add stale/unknown-age findings when ``max_age_days`` is set.
+
+    ``recorded_at(file)`` dates a cassette whose metadata has no ``recorded_at`` (the command passes the git
+    commit time: recordings are deterministic by default, so they carry no date of their own).
+    """
     findings: list[Drift] = []
     ignored = files = count = 0
     moment = now or datetime.now(UTC)
     for file, cassette in cassettes:
         files += 1
         if max_age_days is not None:
-            found, dropped = _age_finding(file, cassette, max_age_days, moment, config)
+            found, dropped = _age_finding(file, cassette, max_age_days, moment, config, recorded_at)
             findings += [found] if found else []
             ignored += dropped
         for index, interaction in enumerate(cassette.interactions):
@@ -159,14 +163,20 @@ def _request_line(interaction: Interaction) -> str:
     return f"{req.method} {req.path}" + (f"?{query}" if query else "")
 
 
-def _age_finding(file: str, cassette: Cassette, max_age: float, now: datetime,
-                 config: DiffConfig) -> tuple[Drift | None, int]:
+def _age_finding(file: str, cassette: Cassette, max_age: float, now: datetime, config: DiffConfig,
+                 recorded_at: Callable[[str], datetime | None] | None = None) -> tuple[Drift | None, int]:
     """(the stale or unknown-age finding or None, 1 when an ignore rule dropped it)."""
     age = cassette_age(cassette, now)
+    source = "recorded"
+    if age is None and recorded_at is not None:
+        when = recorded_at(file)
+        if when is not None:
+            age, source = max(0.0, (now - when).total_seconds() / 86400.0), "committed"
     if age is None:
-        kind, message = DriftKind.UNKNOWN_AGE, "unknown age: no recorded_at in the cassette metadata"
+        kind, message = DriftKind.UNKNOWN_AGE, ("unknown age: no recorded_at in the cassette metadata and no "
+                                                "git commit of the file")
     elif age > max_age:
-        kind, message = DriftKind.STALE, f"stale: recorded {age:.0f} days ago (--max-age {max_age:g})"
+        kind, message = DriftKind.STALE, f"stale: {source} {age:.0f} days ago (--max-age {max_age:g})"
     else:
         return None, 0
     severity = severity_for(config, kind, "(cassette)", ())

@@ -122,3 +122,27 @@ def test_git_diff_uses_textconv_for_a_semantic_view(repo: Path) -> None:
 def test_no_cassettes_anywhere_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", "--git", "HEAD", "casettes"]) == 2
     assert "no cassette files under casettes at HEAD nor in the work tree" in capsys.readouterr().err
+
+
+def test_validate_dates_undated_cassettes_by_their_git_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from replayer.cli import main
+
+    repo = tmp_path / "repo"
+    (repo / "cassettes").mkdir(parents=True)
+    cassette = repo / "cassettes" / "a.yaml"
+    cassette.write_text("version: 1\ninteractions: []\n")
+    env = {"GIT_AUTHOR_DATE": "2020-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2020-01-01T00:00:00Z",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    for argv in (["init", "-q"], ["add", "."], ["commit", "-qm", "old recording"]):
+        subprocess.run(["git", *argv], cwd=repo, check=True, env={**__import__("os").environ, **env})
+    monkeypatch.chdir(repo)
+    assert main(["validate", "cassettes", "--max-age", "30", "--fail-on", "warning"]) == 1
+    assert "stale: committed" in capsys.readouterr().out
+    cassette.write_text("version: 1\ninteractions: []\n\n")  # uncommitted: a fresh recording
+    assert main(["validate", "cassettes", "--max-age", "30", "--fail-on", "warning"]) == 0
+    (repo / "cassettes" / "b.yaml").write_text("version: 1\ninteractions: []\n")  # untracked: no date at all
+    assert main(["validate", "cassettes/b.yaml", "--max-age", "30", "--fail-on", "info"]) == 1
+    assert "unknown age" in capsys.readouterr().out
