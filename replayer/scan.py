@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote_plus
 
-from replayer.redact import PLACEHOLDER_RE, RedactRules, default_rules
+from replayer.cassette import Cassette
+from replayer.diff.locate import LineIndex
+from replayer.redact import PLACEHOLDER_RE, RedactRules, default_rules, normalise_name
 
-__all__ = ["Finding", "scan_text"]
+__all__ = ["Finding", "scan_cassette", "scan_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,11 @@ _KV_RE = re.compile(r"^[ \t]*(?:-[ \t]+)?[\"']?(?P<key>[A-Za-z0-9_.\-]+)[\"']?[ 
 _PAIR_RE = re.compile(r"(?:^|[?&\s])(?P<key>[A-Za-z0-9_.\-]+)=(?P<value>[^&\s\"']*)")
 _HEADER_KEY_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<key>[A-Za-z0-9_\-]+):[ \t]*$")
 _ITEM_RE = re.compile(r"^(?P<indent>[ \t]*)-[ \t]+(?P<value>.*?)[ \t]*$")
+#: ``"key": value`` anywhere in a line: JSON kept on one line, in a YAML quoted string (``\"key\": \"v\"``, as
+#: vcrpy writes bodies) or in a flow mapping. Multi-line bodies are caught by _KV_RE line by line.
+_INLINE_KV_RE = re.compile(
+    r'\\?["\'](?P<key>[A-Za-z0-9_.\-]+)\\?["\'][ \t]*:[ \t]*'
+    r'(?:\\?"(?P<quoted>(?:[^"\\]|\\(?!"))*)\\?"|\'(?P<single>[^\']*)\'|(?P<bare>[^,\s}\]"\\]+))')
 _BENIGN = {"", "null", "~", "true", "false", "0", "{}", "[]", "''", '""', "|", "|-", ">", ">-"}
 _LEFT_OVER_RE = re.compile(r"[A-Za-z0-9+/=_\-]{8,}")
 
@@ -87,6 +96,10 @@ def _line_findings(line: str, rules: RedactRules) -> Iterator[str]:
     kv = _KV_RE.match(line)
     if kv and rules.field_is_secret(kv.group("key")) and _is_secret_value(kv.group("value")):
         yield f"credential-like field {kv.group('key')!r} has a value"
+    for m in _INLINE_KV_RE.finditer(line):
+        value = next(v for v in (m.group("quoted"), m.group("single"), m.group("bare")) if v is not None)
+        if rules.field_is_secret(m.group("key")) and _is_secret_value(value):
+            yield f"credential-like field {m.group('key')!r} has a value"
     for pair in _PAIR_RE.finditer(line):
         if rules.param_is_secret(unquote_plus(pair.group("key"))) and _is_secret_value(pair.group("value")):
             yield f"credential-like parameter {pair.group('key')!r} has a value"
@@ -139,3 +152,55 @@ def scan_text(text: str, rules: RedactRules | None = None) -> list[Finding]:
         else:
             header = None
     return findings
+
+
+def _json_findings(doc: Any, rules: RedactRules, scopes: tuple[str, ...] = ()) -> Iterator[str]:
+    """Members the redactor would replace that still hold a value (walked as ``redact_json`` walks)."""
+    if isinstance(doc, dict):
+        for name, value in doc.items():
+            if rules.field_is_secret(name, scopes):
+                if not isinstance(value, (dict, list)) and _is_secret_value(str(value)) \
+                        or isinstance(value, (dict, list)) and value:
+                    yield f"credential-like field {name!r} has a value"
+                continue
+            n = normalise_name(name)
+            yield from _json_findings(value, rules, (*scopes, n) if n in rules.scoped else scopes)
+    elif isinstance(doc, list):
+        for value in doc:
+            yield from _json_findings(value, rules, scopes)
+    elif isinstance(doc, str):
+        for piece in doc.splitlines() or [doc]:
+            yield from _line_findings(piece, rules)
+
+
+def _body_findings(body: bytes, rules: RedactRules) -> Iterator[str]:
+    """Findings in one body: JSON walked member by member (with profileData-like scopes), text by line."""
+    text = body.decode("utf-8", errors="replace")
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        for piece in text.splitlines():
+            yield from _line_findings(piece, rules)
+        return
+    yield from _json_findings(doc, rules)
+
+
+def scan_cassette(text: str, cassette: Cassette, rules: RedactRules | None = None) -> list[Finding]:
+    """``scan_text`` plus the bodies of every interaction as parsed, so that a secret inside a body kept on
+    one line or folded over lines (a YAML quoted string, as vcrpy writes bodies) is found too; such a
+    finding points at the interaction's body line."""
+    rules = rules or default_rules()
+    findings = scan_text(text, rules)
+    index = LineIndex(text)
+    for number, interaction in enumerate(cassette.interactions):
+        span = index.span(number)
+        if span is None:
+            continue
+        already = {f.what for f in findings if span[0] <= f.line <= span[1]}
+        line = index.line(number, "body") or span[0]
+        for body in (interaction.request.body, interaction.response.body):
+            for what in _body_findings(body, rules) if body else ():
+                if what not in already:
+                    already.add(what)
+                    findings.append(Finding(line, what))
+    return sorted(findings, key=lambda f: f.line)

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from replayer.cassette_io import CACHE_DIR
-from replayer.errors import UsageError
+from replayer.cassette_io import CACHE_DIR, CASSETTE_SUFFIXES, parse_cassette
+from replayer.errors import CassetteError, UsageError
 from replayer.redact import default_rules, rules_from_yaml
-from replayer.scan import scan_text
+from replayer.scan import scan_cassette, scan_text
 
 __all__ = ["register", "run", "SCANNED_SUFFIXES"]
 
@@ -78,7 +78,12 @@ def run(args: argparse.Namespace) -> int:
             text = f.read_bytes().decode("utf-8", errors="replace")
         except OSError as e:
             raise UsageError(f"{f}: cannot read: {e.strerror}") from None
-        for finding in scan_text(text, rules):
+        try:
+            cassette = parse_cassette(text, f) if f.suffix in CASSETTE_SUFFIXES else None
+        except CassetteError:
+            cassette = None  # not a cassette (or a broken one): its text is still scanned line by line
+        findings = scan_cassette(text, cassette, rules) if cassette is not None else scan_text(text, rules)
+        for finding in findings:
             print(finding.render(str(f)))
             found += 1
     if found:

@@ -81,6 +81,13 @@ class LineIndex:
         starts = _item_starts_by_scan(text)
         self._starts = starts if starts is not None else _item_starts_by_compose(text)
 
+    def span(self, interaction: int) -> tuple[int, int] | None:
+        """The 1-based first and last line of interaction N, or None when there is no such interaction."""
+        if not 0 <= interaction < len(self._starts):
+            return None
+        end = self._starts[interaction + 1] if interaction + 1 < len(self._starts) else len(self._lines)
+        return self._starts[interaction] + 1, end
+
     def line(self, interaction: int | None, path: str) -> int | None:
         """The 1-based line of ``path`` (``status``, ``headers.x``, ``body...``) in interaction N."""
         if interaction is None or not 0 <= interaction < len(self._starts):

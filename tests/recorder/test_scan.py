@@ -123,3 +123,32 @@ def test_binary_bodies_are_decoded_and_scanned() -> None:
     assert [(f.line, f.what) for f in scan_text(text)] == [(3, "bearer token (in a binary body)")]
     clean = base64.b64encode(b"\x00\xff nothing here").decode()
     assert scan_text(f"      string: !!binary |\n        {clean}\n") == []
+
+
+@pytest.mark.parametrize("style", ["vcrpy-double-quoted", "one-line-literal", "single-quoted"])
+def test_secrets_in_bodies_kept_on_one_line_or_folded_are_found(tmp_path: Path, style: str,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """vcrpy writes bodies as YAML quoted strings, folded over lines; the scanner reads the parsed bodies too."""
+    import json as _json
+
+    import yaml as _yaml
+
+    body = _json.dumps([{"extensions": {"profileData": {"cluster_token": "zQ9vX3mK7pL2rT8wY4nB6cD1fG5hJ0sA",
+                                                        "endpoint": "https://api.edge1:6443"}},
+                         "name": "dm", "password": "Sup3rS3cretPassw0rd"}])
+    doc = {"version": 1, "interactions": [{
+        "request": {"method": "GET", "uri": "http://x/o2ims-infrastructureInventory/v1/deploymentManagers",
+                    "headers": {}, "body": None},
+        "response": {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": body}}}]}
+    if style == "vcrpy-double-quoted":
+        text = _yaml.dump(doc, width=60, default_style='"')  # escaped quotes, folded over lines
+    elif style == "one-line-literal":
+        text = _yaml.dump(doc, width=10_000)
+    else:
+        text = _yaml.dump(doc, width=10_000, default_style="'")
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    assert main(["scan", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "'cluster_token' has a value" in out and "'password' has a value" in out
+    assert "'endpoint'" not in out
