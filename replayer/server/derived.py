@@ -3,7 +3,8 @@
 - A recorded ``GET <collection>`` (no query) answers the same path with ``filter``, ``fields``,
   ``exclude_fields``, ``all_fields``, ``exclude_default`` and ``nextpage_opaque_marker`` by applying
   ``replayer.o2ims.query`` (the one implementation of ETSI NFV-SOL 013, shared with the synthetic model).
-- ``GET <collection>/<id>`` not recorded is answered with that element; an absent id gets 404.
+- ``GET <collection>/<id>`` not recorded is answered with that element; an absent id gets 404 (for a
+  collection consumers create objects in, the handler asks the synthetic model first, unless strict).
 - An exact recorded match always wins (the handler looks the request up before calling here).
 """
 
@@ -20,6 +21,7 @@ from replayer.cassette import Interaction, header_value, is_json_content
 from replayer.matching import normalise_path
 from replayer.o2ims import query as oq
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
+from replayer.o2ims.routes import match_route
 from replayer.server import o2ims_bridge as bridge
 
 __all__ = ["Collection", "DerivedAnswer", "Derived", "build_derived"]
@@ -53,7 +55,9 @@ class DerivedAnswer:
     body: bytes
     source: str
     headers: tuple[tuple[str, str], ...] = ()
-    absent: bool = False  # a 404 for an id the recorded collection does not hold
+    # A 404 for an id missing from a collection consumers create objects in (it takes POST: subscriptions,
+    # provisioning requests): the object may exist in the synthetic model, created in this session.
+    creatable: bool = False
 
 
 @dataclass(slots=True)
@@ -115,12 +119,17 @@ def _collection_answer(coll: Collection, query: Sequence[tuple[str, str]], base_
     return DerivedAnswer(200, JSON_TYPE, _json(page.items), coll.source, headers)
 
 
+def _takes_post(collection_path: str) -> bool:
+    found = match_route(collection_path)
+    return found is not None and "POST" in found[0].methods
+
+
 def _item_answer(coll: Collection, ident: str, query: Sequence[tuple[str, str]], path: str) -> DerivedAnswer:
     item = coll.by_id.get(ident)
     if item is None:
         detail = f"{coll.id_field} {ident!r} is not in the recorded collection {coll.path} ({coll.source})"
         return DerivedAnswer(404, PROBLEM_CONTENT_TYPE, problem_bytes(404, detail, instance=path), coll.source,
-                             absent=True)
+                             creatable=_takes_post(coll.path))
     if query:
         try:
             item = oq.project(item, oq.parse_query(query), default_excluded=coll.default_excluded, keep=coll.keep)

@@ -189,9 +189,10 @@ class ReplayHandler:
         if method in ("GET", "HEAD"):
             query = parse_qsl(request.raw_path.partition("?")[2], keep_blank_values=True)
             d = rt.live.derived.answer(path, query, f"{request.scheme}://{request.host}")
-            # An id the recorded collection lacks may exist in the synthetic model (a consumer created it in
-            # this session): without --strict it falls through; with --strict or synthetic off it is a 404.
-            if d is not None and d.absent and rt.synthetic is not None and not rt.config.strict:
+            # An id missing from a recorded collection is a 404 (the recording is authoritative), except in a
+            # collection consumers create objects in (subscriptions, provisioning requests): the object may
+            # have been created in the synthetic model this session, so without --strict it falls through.
+            if d is not None and d.creatable and rt.synthetic is not None and not rt.config.strict:
                 d = None
             if d is not None:
                 headers = {SOURCE: "derived", "X-Replay-Derived-From": d.source, **dict(d.headers)}

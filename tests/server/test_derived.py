@@ -92,17 +92,24 @@ def test_paging_follows_the_next_link(serve: Serve) -> None:
     assert seen == [p["resourcePoolId"] for p in many]
 
 
-def test_an_id_missing_from_the_recording_falls_through_to_synthetic_unless_strict(serve: Serve) -> None:
-    """A consumer creates an object in the synthetic model; the recorded collection must not hide it."""
+def test_an_id_missing_from_a_recorded_collection(serve: Serve) -> None:
+    """Read-only collections: the recording is authoritative (404). Collections consumers create objects in
+    (POST): the object may exist in the synthetic model, created this session, so it falls through."""
     from replayer.synthetic import SyntheticO2IMS
 
     pool_id = SyntheticO2IMS().model.resource_pools_v1[0]["resourcePoolId"]
-    recorded = {"inv.yaml": [interaction("GET", f"{INV}/resourcePools", body=POOLS)]}
+    subs = [{"subscriptionId": "s-recorded", "callback": "http://127.0.0.1:9/cb"}]
+    recorded = {"inv.yaml": [interaction("GET", f"{INV}/resourcePools", body=POOLS),
+                             interaction("GET", f"{INV}/subscriptions", body=subs)]}
     lenient = serve(recorded, synthetic=True, strict=False)
     r = requests.get(f"{lenient.url}{INV}/resourcePools/{pool_id}", timeout=5)
+    assert (r.status_code, r.headers["X-Replay-Source"]) == (404, "derived")
+    created = requests.post(f"{lenient.url}{INV}/subscriptions", json={"callback": "http://127.0.0.1:9/new"},
+                            timeout=5)
+    assert (created.status_code, created.headers["X-Replay-Source"]) == (201, "synthetic")
+    sub_id = created.json()["subscriptionId"]
+    r = requests.get(f"{lenient.url}{INV}/subscriptions/{sub_id}", timeout=5)
     assert (r.status_code, r.headers["X-Replay-Source"]) == (200, "synthetic")
-    r = requests.get(f"{lenient.url}{INV}/resourcePools/nope", timeout=5)
-    assert (r.status_code, r.headers["X-Replay-Source"]) == (404, "synthetic")
     strict = serve(recorded, synthetic=True, strict=True)
-    r = requests.get(f"{strict.url}{INV}/resourcePools/{pool_id}", timeout=5)
+    r = requests.get(f"{strict.url}{INV}/subscriptions/{sub_id}", timeout=5)
     assert (r.status_code, r.headers["X-Replay-Source"]) == (404, "derived")
