@@ -6,6 +6,7 @@ Precedence: a flag beats ``replay:`` in ``.o2replay.yaml``, which beats the buil
 from __future__ import annotations
 
 import argparse
+import sys
 import asyncio
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,11 @@ def run(args: argparse.Namespace) -> int:
         config = replace(config, use_cache=False)
     configure_logging(config.log_format, access_log=config.access_log)
     if config.paths == ("cassettes",) and not Path("cassettes").exists():
-        config = replace(config, paths=())  # the default folder is optional: serve the synthetic model alone
+        # The default folder is optional (serve the synthetic model alone), but say so: running from the
+        # wrong folder is otherwise easy to miss.
+        print(f"o2replay serve: note: no cassettes/ folder in {Path.cwd()}; nothing recorded is loaded",
+              file=sys.stderr, flush=True)
+        config = replace(config, paths=())
     live = load_set(config.paths, config.match_on, use_cache=config.use_cache,
                      page_size=config.page_size)
     if config.workers > 1:

@@ -136,7 +136,10 @@ async def faults_list(request: web.Request) -> web.StreamResponse:
 async def faults_add(request: web.Request) -> web.StreamResponse:
     """``POST /__admin/faults``: install a rule (JSON body: path, method, status, delay_ms, reset, truncate...)."""
     try:
-        doc = await request.json()
+        try:
+            doc = await request.json()
+        except ValueError as e:
+            raise ValueError(f"the request body must be a JSON fault rule: {e}") from None
         rule = parse_fault(doc, "body")
     except ValueError as e:
         return problem_response(400, str(e), request.path, "admin")

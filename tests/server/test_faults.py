@@ -109,3 +109,10 @@ def test_admin_fault_errors_are_problem_details(serve: Serve) -> None:
         assert r.status_code == status
         assert r.headers["Content-Type"].startswith("application/problem+json")
         assert r.json()["status"] == status and r.json()["instance"].startswith("/__admin/faults")
+
+
+def test_a_fault_body_that_is_not_json_says_so(serve: Serve) -> None:
+    server = serve(RECORDED)
+    r = requests.post(f"{server.url}/__admin/faults", data=b"notjson", timeout=5)
+    assert r.status_code == 400
+    assert r.json()["detail"].startswith("the request body must be a JSON fault rule")
