@@ -34,6 +34,7 @@ __all__ = [
     "QueryError",
     "Term",
     "Value",
+    "check_filter",
     "matches",
     "next_link",
     "parse_fields",
@@ -396,6 +397,11 @@ def matches(obj: Mapping[str, Any], filter_expr: str | None) -> bool:
     if not filter_expr:
         return True
     return _matches_terms(obj, parse_filter(filter_expr))
+
+
+def check_filter(expr: str, items: Sequence[Mapping[str, Any]]) -> None:
+    """Parse a filter and check its attributes against ``items``, as ``select`` would (QueryError)."""
+    _check_attributes(items, parse_filter(expr))
 
 
 def _check_attributes(items: Sequence[Mapping[str, Any]], terms: tuple[Term, ...]) -> None:

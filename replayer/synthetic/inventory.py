@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from replayer.o2ims.query import QueryError, parse_filter
+from replayer.o2ims.query import QueryError, check_filter
 from replayer.o2ims.spec import ViolationKind, bundled_specs
 from replayer.synthetic.context import Ctx, Handler, SynthResponse, json_response
 from replayer.synthetic.model import API_VERSION
@@ -177,10 +177,24 @@ def _check_subscription(ctx: Ctx, body: Any) -> str | None:
             return f"filter: expected one of {', '.join(_ALARM_FILTERS)}, got {flt!r}"
     elif flt:
         try:
-            parse_filter(flt)
+            # An attribute no object of this API has would silently never match: refuse it now, as a GET
+            # with the same filter would (a common slip: "extensions.site" for "extensions/site").
+            check_filter(flt, _notified_objects(ctx))
         except QueryError as e:
             return str(e)
     return None
+
+
+def _notified_objects(ctx: Ctx) -> list[JSON]:
+    """Objects a subscription of this API can be notified about (what its filter is matched against)."""
+    m = ctx.model
+    if ctx.route.api == "infrastructureCluster":
+        # Cluster subscriptions also get provisioning progress (ProvisioningRequestInfo objects), whose
+        # attributes the model cannot list before a request exists: check only the inventory API strictly.
+        return []
+    pools = m.resource_pools_v1 + m.resource_pools_v2
+    resources = [r for rs in m.resources.values() for r in rs]
+    return [*m.deployment_managers, *m.resource_types_v1, *m.resource_types_v2, *pools, *resources]
 
 
 def list_subscriptions(ctx: Ctx) -> SynthResponse:

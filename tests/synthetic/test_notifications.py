@@ -199,3 +199,18 @@ def test_a_callback_outside_the_machine_is_blocked_and_logged(server: ServerThre
     records = [r for r in log(server, 1) if r["callback"] == "http://consumer.example/alarms"]
     assert [r["state"] for r in records] == ["blocked"]
     assert records[0]["attempts"][0]["error"].startswith("blocked: not a loopback callback")
+
+
+@pytest.mark.parametrize(("flt", "status"), [
+    ("(eq,extensions/site,edge1)", 201),
+    ("(eq,extensions.site,edge1)", 400),  # '.' for '/': would never match, so it is refused
+    ("(eq,nonexistent,x)", 400),
+    ("(eq,name", 400),
+])
+def test_inventory_subscription_filters_are_checked_like_get_filters(server: ServerThread, flt: str,
+                                                                     status: int) -> None:
+    r = requests.post(f"{server.url}/o2ims-infrastructureInventory/v1/subscriptions",
+                      json={"callback": f"http://127.0.0.1:9/cb/{abs(hash(flt))}", "filter": flt}, timeout=5)
+    assert r.status_code == status, r.text
+    if status == 400:
+        assert r.headers["Content-Type"].startswith("application/problem+json")
