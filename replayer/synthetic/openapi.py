@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime
 import functools
 import html
+import inspect
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -140,15 +142,42 @@ def build_document() -> dict[str, Any]:
     }
 
 
-@functools.lru_cache(maxsize=1)
-def _encoded() -> bytes:
-    return json.dumps(build_document(), indent=1).encode("utf-8")
+def _served_paths(app: web.Application, known: Mapping[str, Any]) -> dict[str, Any]:
+    """Every route the application registered beyond the O2IMS definitions (``/health``, ``/metrics``, the
+    admin API...), described by its handler's docstring, so that the document covers all the server serves."""
+    paths: dict[str, Any] = {}
+    for route in app.router.routes():
+        template = route.resource.canonical if route.resource is not None else ""
+        method = route.method.lower()
+        if not template or "{tail" in template or method not in ("get", "put", "post", "patch", "delete"):
+            continue
+        if method in known.get(template, {}):
+            continue
+        doc = (inspect.getdoc(route.handler) or template).splitlines()[0]
+        tag = "admin" if template.startswith("/__admin/") else "server"
+        paths.setdefault(template, {})[method] = {"tags": [tag], "summary": doc,
+                                                   "responses": {"200": {"description": doc}}}
+    return paths
 
 
-def docs_html() -> str:
+def document_for(app: web.Application | None) -> dict[str, Any]:
+    """The bundled document plus the routes ``app`` registered (the bundled one alone without an app)."""
+    base = build_document()
+    if app is None:
+        return base
+    extra = _served_paths(app, base["paths"])
+    if not extra:
+        return base
+    paths = dict(base["paths"])
+    for template, ops in extra.items():
+        paths[template] = {**paths.get(template, {}), **ops}
+    return {**base, "paths": paths}
+
+
+def docs_html(app: web.Application | None = None) -> str:
     """A self-contained page listing every operation (no external scripts)."""
     rows = []
-    for path, item in build_document()["paths"].items():
+    for path, item in document_for(app)["paths"].items():
         for method, op in item.items():
             if method in ("get", "put", "post", "patch", "delete"):
                 summary = html.escape(str(op.get("summary", "")))
@@ -161,11 +190,14 @@ def docs_html() -> str:
 
 
 async def _openapi(request: web.Request) -> web.Response:
-    return web.Response(body=_encoded(), content_type="application/json")
+    """``GET /openapi.json``: the OpenAPI document of everything this server serves."""
+    body = json.dumps(document_for(request.app), indent=1).encode("utf-8")
+    return web.Response(body=body, content_type="application/json")
 
 
 async def _docs(request: web.Request) -> web.Response:
-    return web.Response(text=docs_html(), content_type="text/html")
+    """``GET /docs``: every operation this server serves, as a page."""
+    return web.Response(text=docs_html(request.app), content_type="text/html")
 
 
 def setup_openapi(app: web.Application, model: object | None) -> None:

@@ -108,3 +108,16 @@ def test_metric_series_are_bounded() -> None:
     assert len(m.requests) == MAX_SERIES + 1
     assert m.requests[("miss", "(other)", 404)] == 50
     assert 'o2replay_request_duration_seconds_count{source="miss"} 2050' in m.render()
+
+
+def test_openapi_json_describes_every_route_the_server_serves(serve: Serve) -> None:
+    server = serve(RECORDED, synthetic=True, strict=False)
+    doc = requests.get(f"{server.url}/openapi.json", timeout=5).json()
+    for path, method in (("/health", "get"), ("/metrics", "get"), ("/__admin/cassettes", "get"),
+                         ("/__admin/reload", "post"), ("/__admin/faults", "post"), ("/__admin/near-misses", "get"),
+                         ("/__admin/notifications", "get"), ("/o2ims-infrastructureInventory/v1/resourcePools", "get"),
+                         ("/o2ims_infrastructureInventory/v1/status", "get")):
+        assert method in doc["paths"].get(path, {}), (method, path)
+    assert doc["paths"]["/health"]["get"]["summary"].startswith("``GET /health``")
+    page = requests.get(f"{server.url}/docs", timeout=5).text
+    assert "/__admin/reload" in page and "/metrics" in page
