@@ -4,7 +4,8 @@ Arrays of O2IMS objects are matched by their identity key (``resourcePoolId``...
 as multisets; arrays of objects without a unique id stay positional. Key choice, first match wins:
 ``identity_keys`` of ``.o2replay.yaml``, the key of the endpoint's route (``replayer.o2ims.routes``),
 the key of a nested array's attribute (``ARRAY_IDENTITY_KEYS``), every other known key (spec and the
-earlier mock's snake_case ids), then any field ending in ``Id``/``_id`` whose values are unique.
+earlier mock's snake_case ids), then any field ending in ``Id``/``_id`` whose values are unique, then a
+unique ``name``.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def endpoint_keys_for(config: DiffConfig, endpoint: str) -> tuple[str, ...]:
 
 
 def _identity_key(items: list[dict[str, Any]], keys: tuple[str, ...]) -> str | None:
-    candidates = [*keys, *sorted(k for k in items[0] if k.endswith(("Id", "_id")) or k == "id")]
+    # Last resort, a unique ``name`` (extensions' lists of named things, e.g. nets or interfaces).
+    candidates = [*keys, *sorted(k for k in items[0] if k.endswith(("Id", "_id")) or k == "id"), "name"]
     for key in candidates:
         values = [identity_value(it, key) for it in items]
         if all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values) \

@@ -123,9 +123,9 @@ def test_top_level_array_of_unknown_objects_uses_a_unique_id_field() -> None:
 
 
 def test_configured_identity_key_wins() -> None:
-    cfg = parse_diff_config({"identity_keys": {"widgets": "name"}})
-    old = [{"name": "a", "v": 1}, {"name": "b", "v": 2}]
-    new = [{"name": "b", "v": 2}, {"name": "a", "v": 1}]
+    cfg = parse_diff_config({"identity_keys": {"widgets": "label"}})
+    old = [{"label": "a", "v": 1}, {"label": "b", "v": 2}]
+    new = [{"label": "b", "v": 2}, {"label": "a", "v": 1}]
     assert diff_interactions([ix("/api/widgets", old)], [ix("/api/widgets", new)], cfg) == []
     # without the key, the arrays are positional and the reorder shows
     assert diff_interactions([ix("/api/widgets", old)], [ix("/api/widgets", new)]) != []
@@ -204,3 +204,13 @@ def test_notifications_pair_by_callback_and_position() -> None:
     # paired by callback and position although the bodies differ; notificationId is volatile
     assert [(f.kind, f.path, f.old_at.interaction if f.old_at else None) for f in found] == [
         (DriftKind.ENUM_VALUE_ADDED, "notification.perceivedSeverity", 1)]
+
+
+def test_reordered_nested_list_of_named_objects_is_no_drift() -> None:
+    from replayer.diff.identity import prepare
+
+    a = {"extensions": {"nets": [{"name": "a", "mtu": 1500}, {"name": "b", "mtu": 9000}]}}
+    b = {"extensions": {"nets": [{"name": "b", "mtu": 9000}, {"name": "a", "mtu": 1500}]}}
+    assert prepare(a) == prepare(b)
+    c = {"extensions": {"nets": [{"name": "b", "mtu": 9000}, {"name": "a", "mtu": 1400}]}}
+    assert prepare(a) != prepare(c)
