@@ -64,7 +64,8 @@ def register(subs: Any) -> None:
     p.add_argument("--auth", choices=("none", "bearer"), help="require a bearer token on O2IMS requests")
     p.add_argument("--auth-tokens", metavar="FILE", help="accepted bearer tokens, one per line")
     p.add_argument("--page-size", type=int,
-                   help="page size of derived collection answers, with nextpage_opaque_marker (default: no paging)")
+                   help="page size of derived and synthetic collection answers, with nextpage_opaque_marker "
+                        "(default: no paging for derived answers, the profile's paging for synthetic ones)")
     p.add_argument("--journal-size", type=int, help="requests kept for /__admin/requests (default 1000)")
     p.add_argument("--no-cache", action="store_true", help="do not use or write .o2replay-cache/")
     p.set_defaults(func=run)

@@ -7,6 +7,8 @@ middleware: the cassette hit path stays as short as a bare handler's (issue 3, Â
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
 from replayer.server.admin import admin_guard, setup_admin
@@ -25,7 +27,10 @@ def make_synthetic(config: ServeConfig) -> SyntheticO2IMS | None:
     """The synthetic O2IMS model, or None when it is off."""
     if not config.synthetic:
         return None
-    return SyntheticO2IMS(load_profile(config.profile) if config.profile else None)
+    profile = load_profile(config.profile) if config.profile else load_profile()
+    if config.page_size is not None:  # --page-size pages synthetic lists too (over the profile's paging)
+        profile = replace(profile, page_size=config.page_size)
+    return SyntheticO2IMS(profile)
 
 
 def _setup_synthetic(app: web.Application, model: SyntheticO2IMS | None) -> None:

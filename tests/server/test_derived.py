@@ -113,3 +113,10 @@ def test_an_id_missing_from_a_recorded_collection(serve: Serve) -> None:
     strict = serve(recorded, synthetic=True, strict=True)
     r = requests.get(f"{strict.url}{INV}/subscriptions/{sub_id}", timeout=5)
     assert (r.status_code, r.headers["X-Replay-Source"]) == (404, "derived")
+
+
+def test_page_size_pages_synthetic_lists_too(serve: Serve) -> None:
+    server = serve({}, synthetic=True, strict=False, page_size=5)
+    r = requests.get(f"{server.url}{INV}/resourcePools", timeout=5)
+    assert r.headers["X-Replay-Source"] == "synthetic"
+    assert len(r.json()) == 5 and 'rel="next"' in r.headers["Link"]
