@@ -81,8 +81,21 @@ async def cassettes(request: web.Request) -> web.StreamResponse:
     })
 
 
+def _refused_with_workers(request: web.Request) -> web.StreamResponse | None:
+    """409 for a state change under ``--workers N``: it would reach the one worker that took the request."""
+    workers = _rt(request).config.workers
+    if workers <= 1:
+        return None
+    detail = (f"with --workers {workers} every worker process keeps its own cursors, faults and cassettes, and "
+              f"this request reached one of them: put faults in .o2replay.yaml, reload with --watch, or serve "
+              f"with one worker to change them at run time")
+    return problem_response(409, detail, request.path, "admin")
+
+
 async def reload(request: web.Request) -> web.StreamResponse:
     """``POST /__admin/reload``: load the cassettes again; a broken file keeps the old set (409)."""
+    if (refused := _refused_with_workers(request)) is not None:
+        return refused
     rt = _rt(request)
     try:
         new = await rt.reload()
@@ -93,6 +106,8 @@ async def reload(request: web.Request) -> web.StreamResponse:
 
 async def reset(request: web.Request) -> web.StreamResponse:
     """``POST /__admin/reset[?session=ID]``: rewind cursors and synthetic state."""
+    if (refused := _refused_with_workers(request)) is not None:
+        return refused
     session = request.query.get("session")
     _rt(request).reset(session)
     return json_response({"status": "reset", "session": session})
@@ -135,6 +150,8 @@ async def faults_list(request: web.Request) -> web.StreamResponse:
 
 async def faults_add(request: web.Request) -> web.StreamResponse:
     """``POST /__admin/faults``: install a rule (JSON body: path, method, status, delay_ms, reset, truncate...)."""
+    if (refused := _refused_with_workers(request)) is not None:
+        return refused
     try:
         try:
             doc = await request.json()
@@ -148,6 +165,8 @@ async def faults_add(request: web.Request) -> web.StreamResponse:
 
 async def faults_delete(request: web.Request) -> web.StreamResponse:
     """``DELETE /__admin/faults[/{id}]``: remove one rule or all."""
+    if (refused := _refused_with_workers(request)) is not None:
+        return refused
     rt = _rt(request)
     raw = request.match_info.get("fault_id")
     if raw is None:

@@ -103,6 +103,11 @@ def test_workers_share_the_port(start: object, cassettes: Path) -> None:
         with requests.Session() as s:  # a new connection each time, so the kernel spreads them
             statuses.add(s.get(f"{url}{INV}/resourcePools", timeout=5).status_code)
     assert statuses == {200}
+    # run-time state changes would reach one worker only: refused with a reason, not half applied
+    fault = requests.post(f"{url}/__admin/faults", json={"path": f"{INV}/*", "status": 503}, timeout=5)
+    assert fault.status_code == 409 and "--workers 2" in fault.json()["detail"]
+    assert requests.post(f"{url}/__admin/reset", timeout=5).status_code == 409
+    assert requests.get(f"{url}/__admin/faults", timeout=5).json() == []
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=20)
     assert proc.returncode == 0
