@@ -255,3 +255,35 @@ def test_mtls_upstream_with_client_certificate(confdir: Path, tmp_path: Path) ->
     c = load_cassette(cassette)
     assert c.interactions[0].request.uri == f"{up.url}{INVENTORY}" and up.url.startswith("https://")
     assert "PRIVATE KEY" not in cassette.read_text()
+
+
+def test_each_record_mode_through_a_real_mitmdump(upstream: Upstream, confdir: Path, tmp_path: Path) -> None:
+    """once writes a new cassette; new_episodes appends only unrecorded requests; all replaces (old kept as .bak);
+    none writes nothing."""
+    cassette = tmp_path / "modes.yaml"
+    auth = {"Authorization": f"Bearer {upstream.canaries.access_token}"}
+
+    def run(mode: str, pools: list[str], expect_recorded: int) -> None:
+        proxy = Mitmdump(f"reverse:{upstream.url}", cassette, confdir, f"record_mode={mode}")
+        try:
+            with client() as s:
+                for pool in pools:
+                    assert s.get(f"{proxy.url}{INVENTORY}/resourcePools/{pool}", headers=auth).ok
+            if expect_recorded:
+                proxy.recorded(expect_recorded)
+        finally:
+            assert proxy.stop() == 0
+
+    def pools_in(path: Path) -> list[str]:
+        return [i.request.path.rsplit("/", 1)[1] for i in load_cassette(path).interactions]
+
+    run("once", ["pool-edge1", "pool-edge2"], 2)
+    assert pools_in(cassette) == ["pool-edge1", "pool-edge2"]
+    run("new_episodes", ["pool-edge2", "pool-edge3"], 1)  # pool-edge2 is already recorded
+    assert pools_in(cassette) == ["pool-edge1", "pool-edge2", "pool-edge3"]
+    before = cassette.read_bytes()
+    run("none", ["pool-edge4"], 0)
+    assert cassette.read_bytes() == before
+    run("all", ["pool-edge4"], 1)
+    assert pools_in(cassette) == ["pool-edge4"]
+    assert pools_in(cassette.with_name("modes.yaml.bak")) == ["pool-edge1", "pool-edge2", "pool-edge3"]
