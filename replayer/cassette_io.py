@@ -54,6 +54,7 @@ __all__ = [
     "dump_cassette",
     "dump_interaction",
     "find_cassettes",
+    "gc_paused",
     "load_cassette",
     "load_cassettes",
     "parse_cassette",
@@ -229,7 +230,7 @@ class LoadedCassette:
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic GC while building many objects that hold no cycles.
 
     Each collection walks every live object, so a load allocating millions of dicts, lists and
@@ -246,7 +247,7 @@ def _gc_paused() -> Iterator[None]:
 
 def parse_cassette(text: str | bytes, path: str | Path = "<cassette>") -> Cassette:
     """Parse cassette YAML; raises CassetteError with file, line and interaction index."""
-    with _gc_paused():
+    with gc_paused():
         try:
             doc = _fast_load(text)
         except Unsupported:
@@ -443,7 +444,7 @@ def find_cassettes(paths: Iterable[str | Path]) -> Iterator[tuple[Path, Path]]:
 
 def load_cassettes(paths: Iterable[str | Path], *, use_cache: bool = True) -> list[LoadedCassette]:
     """Load every cassette under the given paths, using the derived cache when it is valid."""
-    with _gc_paused():
+    with gc_paused():
         return _load_all(paths, use_cache)
 
 

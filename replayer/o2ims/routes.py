@@ -22,6 +22,7 @@ __all__ = [
     "API_NAMES",
     "API_VERSIONS_PATHS",
     "always_kept",
+    "kept_with_fields",
     "ARRAY_IDENTITY_KEYS",
     "DEFAULT_EXCLUDED",
     "IDENTITY_KEYS",
@@ -417,10 +418,14 @@ def identity_value(obj: Mapping[str, Any], key: str) -> Any:
     return value
 
 
+def kept_with_fields(identity_key: str | None) -> tuple[str, ...]:
+    """Attributes that ``fields`` never drops: the identity key, when it is a top-level attribute."""
+    return (identity_key,) if identity_key and "/" not in identity_key else ()
+
+
 def always_kept(route: Route | None) -> tuple[str, ...]:
     """Attributes that ``fields`` never drops from the route's objects: its top-level identity key."""
-    key = route.identity_key if route is not None else None
-    return (key,) if key and "/" not in key else ()
+    return kept_with_fields(route.identity_key if route is not None else None)
 
 
 def default_excluded(route: Route | None) -> tuple[str, ...]:

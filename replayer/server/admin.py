@@ -177,6 +177,18 @@ async def faults_delete(request: web.Request) -> web.StreamResponse:
     return json_response({"status": "removed", "id": int(raw)})
 
 
+async def unknown_admin(request: web.Request) -> web.StreamResponse:
+    """Any other ``/__admin/...`` request: a 404 of the admin API, never an O2IMS request."""
+    detail = f"no admin endpoint answers {request.method} {request.path} (see docs/replay.md)"
+    return problem_response(404, detail, request.path, "admin")
+
+
+def setup_admin_fallback(app: web.Application) -> None:
+    """Route every ``/__admin/`` path no admin route took to ``unknown_admin``; register it after every other
+    admin route (the server's and the synthetic model's) and before the replay catch-all."""
+    app.router.add_route("*", ADMIN_PREFIX + r"/{tail:[\s\S]*}", unknown_admin)
+
+
 def setup_admin(app: web.Application) -> None:
     """Register ``/health``, ``/metrics`` and the guarded ``/__admin/`` routes."""
     app.router.add_get("/health", health)

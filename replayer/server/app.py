@@ -1,7 +1,8 @@
 """``create_app(config) -> web.Application``: the replay server as an aiohttp application.
 
 Route order: ``/health``, ``/metrics`` and ``/__admin/...`` first, then whatever the synthetic model
-registers (its admin routes, ``/docs``, ``/openapi.json``), then one catch-all replay handler. No
+registers (its admin routes, ``/docs``, ``/openapi.json``), then a 404 for any other ``/__admin/`` path, then
+one catch-all replay handler. No
 middleware: the cassette hit path stays as short as a bare handler's (issue 3, §10).
 """
 
@@ -11,7 +12,7 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from replayer.server.admin import admin_guard, setup_admin
+from replayer.server.admin import admin_guard, setup_admin, setup_admin_fallback
 from replayer.server.config import ServeConfig
 from replayer.server.handlers import ReplayHandler
 from replayer.server.keys import RUNTIME
@@ -49,5 +50,6 @@ def create_app(config: ServeConfig, *, live: LoadedSet | None = None) -> web.App
     _setup_synthetic(app, model)
     if config.watch:
         app.cleanup_ctx.append(watch_ctx)
+    setup_admin_fallback(app)
     app.router.add_route("*", r"/{tail:[\s\S]*}", ReplayHandler(rt).handle)  # [\s\S]: paths with a decoded %0A too
     return app

@@ -21,7 +21,7 @@ from replayer.cassette import Interaction, header_value, is_json_content
 from replayer.matching import normalise_path
 from replayer.o2ims import query as oq
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
-from replayer.o2ims.routes import match_route
+from replayer.o2ims.routes import kept_with_fields, match_route
 from replayer.server import o2ims_bridge as bridge
 
 __all__ = ["Collection", "DerivedAnswer", "Derived", "build_derived"]
@@ -43,7 +43,7 @@ class Collection:
     @property
     def keep(self) -> tuple[str, ...]:
         """Attributes ``fields`` never drops: the top-level identity key."""
-        return (self.id_field,) if self.id_field and "/" not in self.id_field else ()
+        return kept_with_fields(self.id_field)
 
 
 @dataclass(frozen=True, slots=True)

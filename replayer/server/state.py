@@ -8,7 +8,6 @@ new ``LoadedSet`` completely before the server swaps it in, so no request sees a
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from urllib.parse import urlsplit
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from replayer.cassette import Interaction
-from replayer.cassette_io import load_cassettes
+from replayer.cassette_io import gc_paused, load_cassettes
 from replayer.matching import CassetteIndex, MatchOn, normalise_path
 from replayer.server import o2ims_bridge as bridge
 from replayer.server.derived import Derived, build_derived
@@ -117,16 +116,11 @@ def load_set(paths: Iterable[str | Path], match_on: MatchOn, *, use_cache: bool 
     loaded = load_cassettes(list(paths), use_cache=use_cache)
     # Indexing builds several objects per interaction and none holds a cycle: with the cyclic GC on, its
     # collections walk everything loaded so far again and again (100k interactions: 3.3 s instead of 1.4 s).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         index = CassetteIndex(((lc.name, lc.cassette.interactions) for lc in loaded), match_on, _Preparer())
         derived = build_derived(
             ((f"{lc.name}#{i}", inter) for lc in loaded for i, inter in enumerate(lc.cassette.interactions)),
             page_size)
-    finally:
-        if enabled:
-            gc.enable()
     infos = tuple(CassetteInfo(lc.name, str(lc.path), lc.digest, len(lc.cassette)) for lc in loaded)
     return LoadedSet(index, derived, infos, time.time())
 
