@@ -16,22 +16,24 @@ from typing import NoReturn
 from replayer import __version__
 from replayer.errors import ReplayerError
 
-__all__ = ["main", "build_parser", "COMMANDS"]
+__all__ = ["main", "build_parser", "command_module", "COMMANDS"]
 
 #: Subcommands in the order ``o2replay --help`` lists them.
-COMMANDS = ("record", "serve", "scan", "diff", "validate", "textconv")
+COMMANDS = ("record", "serve", "show", "scan", "diff", "validate", "textconv", "import", "export")
+#: The module of a subcommand whose name is not a valid module name (``import`` is a Python keyword).
+_MODULES = {"import": "har_import", "export": "har_export"}
 
-_DESCRIPTION = """\
-Record, replay and diff O-RAN O2IMS traffic.
 
-  record    put a recording proxy (mitmproxy) in front of a real O2IMS and write a cassette
-  serve     answer O2IMS requests from cassettes, with a synthetic edge1-4 O-Cloud as fallback
-  scan      find anything secret-looking left in cassettes (exit 1 when found)
-  diff      show what a real O2IMS changed between two recordings (exit 1 on drift)
-  validate  check recorded responses against the O2IMS OpenAPI definitions
-  textconv  print a cassette's semantic view, for `git diff` (see docs/diff.md)
+def command_module(name: str) -> str:
+    """The module that implements subcommand ``name``."""
+    return f"replayer.commands.{_MODULES.get(name, name)}"
 
-Run `o2replay COMMAND --help` for the options of one command. Docs: docs/ in the project.
+_DESCRIPTION = "Record, replay and diff O-RAN O2IMS traffic."
+_EPILOG = """\
+Run `o2replay COMMAND --help` for the options of one command; the docs/ folder of the project
+explains each in full.
+
+exit codes: 0 success, 1 a finding (drift, secrets, spec violations), 2 usage or input error
 """
 
 
@@ -47,12 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="o2replay",
         description=_DESCRIPTION,
+        epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"o2replay {__version__}")
     subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
-        module = importlib.import_module(f"replayer.commands.{name}")
+        module = importlib.import_module(command_module(name))
         module.register(subs)
     return parser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 
-from replayer.cli import COMMANDS
+from replayer.cli import COMMANDS, command_module
 
 # Tests talk to loopback only: the synthetic O2IMS delivers notifications to loopback callbacks alone, so a
 # fuzzed subscription (schemathesis) never makes it resolve or connect to a host outside this machine.
@@ -14,4 +14,4 @@ os.environ["O2REPLAY_NOTIFY_LOOPBACK_ONLY"] = "1"
 # Import every subcommand once at collection time. CPython 3.11.7 can raise "AST constructor recursion depth
 # mismatch" (gh-106905) when a module is first compiled deep inside a running test; importing here avoids it.
 for _name in COMMANDS:
-    importlib.import_module(f"replayer.commands.{_name}")
+    importlib.import_module(command_module(_name))

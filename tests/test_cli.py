@@ -16,7 +16,8 @@ def test_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[str]) 
     assert exc.value.code == 0
     out = capsys.readouterr().out
     for name in COMMANDS:
-        assert f"\n  {name} " in out, name
+        assert f"\n    {name} " in out, name
+    assert out.count("\n    record ") == 1  # listed once, by argparse
 
 
 @pytest.mark.parametrize("command", COMMANDS)
