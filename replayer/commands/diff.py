@@ -132,7 +132,7 @@ def _sides(args: argparse.Namespace) -> tuple[Side, Side, bool, Path | None]:
 
 
 def _side(path: Path) -> Side:
-    loaded = load_cassettes([path])
+    loaded = load_cassettes([path], use_cache=False)  # read-only: never leave a cache behind
     return Side(str(path), {lc.name: (str(lc.path), lc.cassette) for lc in loaded})
 
 

@@ -87,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
             print(finding.render(str(f)))
             found += 1
     if found:
-        print(f"o2replay scan: {found} secret-looking values in {len(files)} files", file=sys.stderr)
+        values = "value" if found == 1 else "values"
+        print(f"o2replay scan: {found} secret-looking {values} in {len(files)} {'file' if len(files) == 1 else 'files'}",
+              file=sys.stderr)
         return 1
     print(f"o2replay scan: {len(files)} {'file' if len(files) == 1 else 'files'} clean", file=sys.stderr)
     return 0

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--max-age must be a number of days >= 0, got {args.max_age:g}")
     cfg = load_diff_config(args)
     fail_on = threshold(args.fail_on)
-    loaded = load_cassettes(args.paths)
+    loaded = load_cassettes(args.paths, use_cache=False)  # read-only: never leave a cache behind
     specs = _specs(args.spec)
     report = validate_cassettes(((str(lc.path), lc.cassette) for lc in loaded), specs, cfg,
                                 max_age_days=args.max_age, now=datetime.now(UTC), label=" ".join(args.paths),

@@ -89,7 +89,7 @@ def test_cli_lists_file_line_and_exits_1(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["scan", str(tmp_path)]) == 1
     out, err = capsys.readouterr()
     assert out == f"{bad}:8: bearer token\n"
-    assert "1 secret-looking values in 2 files" in err
+    assert "1 secret-looking value in 2 files" in err
 
 
 def test_cli_exits_0_when_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
