@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 30205
 PYTEST_ARGS ?=
 
-.PHONY: serve test bench fuzz cassettes compat typecheck clean system-deps
+.PHONY: serve test bench fuzz cassettes compat typecheck clean system-deps dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,10 +54,16 @@ compat:
 	.venv312/bin/python -c "import mitmproxy.version as v; print('mitmproxy', v.VERSION)"
 	.venv312/bin/python -m pytest tests/recorder tests/test_cassette.py tests/test_cassette_io.py $(PYTEST_ARGS)
 
+## dist: wheel and sdist in dist/ (python -m build); the wheel carries the data and the docs
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	@ls -l dist
+
 ## typecheck: mypy --strict on replayer/ (also the first step of `make test`)
 typecheck: $(STAMP)
 	$(BIN)/python -m mypy
 
 clean:
-	rm -rf $(VENV) .venv312 build *.egg-info
+	rm -rf $(VENV) .venv312 build dist *.egg-info
 	find . -name .o2replay-cache -type d -prune -exec rm -rf {} +

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import importlib
 import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from replayer.cli import COMMANDS, command_module
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # Tests talk to loopback only: the synthetic O2IMS delivers notifications to loopback callbacks alone, so a
 # fuzzed subscription (schemathesis) never makes it resolve or connect to a host outside this machine.
@@ -15,3 +22,27 @@ os.environ["O2REPLAY_NOTIFY_LOOPBACK_ONLY"] = "1"
 # mismatch" (gh-106905) when a module is first compiled deep inside a running test; importing here avoids it.
 for _name in COMMANDS:
     importlib.import_module(command_module(_name))
+
+
+def _run(*argv: str | Path, cwd: Path) -> None:
+    proc = subprocess.run([str(a) for a in argv], cwd=cwd, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"{argv}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+
+
+@pytest.fixture(scope="session")
+def built_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Wheel and sdist of this checkout, built as `make dist` builds them (the wheel from the sdist)."""
+    out = tmp_path_factory.mktemp("dist")
+    _run(sys.executable, "-m", "build", "--outdir", out, ROOT, cwd=ROOT)
+    return out
+
+
+@pytest.fixture(scope="session")
+def installed_venv(built_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv, outside the checkout, with only the wheel and its dependencies installed."""
+    where = tmp_path_factory.mktemp("fresh") / "venv"
+    _run(sys.executable, "-m", "venv", where, cwd=where.parent)
+    [wheel] = built_dist.glob("*.whl")
+    _run(where / "bin" / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel,
+         cwd=where.parent)
+    return where
