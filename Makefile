@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 30205
 PYTEST_ARGS ?=
 
-.PHONY: serve test bench fuzz cassettes compat typecheck clean system-deps dist
+.PHONY: serve test bench fuzz cassettes compat typecheck clean system-deps dist browser-deps browser-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,17 @@ system-deps:
 	@command -v wrk >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi; }
+
+## browser-deps: Debian's chromium for the browser test of /docs; installed only when missing
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+## browser-test: /docs (Swagger UI) in headless Chromium: operations render, "Try it out" answers from a cassette.
+## `make test` runs it too when chromium is installed (and skips it otherwise); the screenshot goes to build/test-artifacts/
+browser-test: $(STAMP) browser-deps
+	$(BIN)/python -m pytest tests/server/test_docs_browser.py $(PYTEST_ARGS)
 
 ## bench: full benchmarks; results go to bench/results/ and are summarised in docs/performance.md
 bench: $(STAMP) system-deps

@@ -1,7 +1,7 @@
 """``create_app(config) -> web.Application``: the replay server as an aiohttp application.
 
-Route order: ``/health``, ``/metrics`` and ``/__admin/...`` first, then whatever the synthetic model
-registers (its admin routes, ``/docs``, ``/openapi.json``), then a 404 for any other ``/__admin/`` path, then
+Route order: ``/health``, ``/metrics`` and ``/__admin/...`` first, ``/docs`` (Swagger UI), then whatever the
+synthetic model registers (its admin routes, ``/openapi.json``), then a 404 for any other ``/__admin/`` path, then
 one catch-all replay handler. No
 middleware: the cassette hit path stays as short as a bare handler's (issue 3, §10).
 """
@@ -14,6 +14,7 @@ from aiohttp import web
 
 from replayer.server.admin import admin_guard, setup_admin, setup_admin_fallback
 from replayer.server.config import ServeConfig
+from replayer.server.docs_page import setup_docs_page
 from replayer.server.handlers import ReplayHandler
 from replayer.server.keys import RUNTIME
 from replayer.server.runtime import Runtime
@@ -47,6 +48,7 @@ def create_app(config: ServeConfig, *, live: LoadedSet | None = None) -> web.App
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[RUNTIME] = rt
     setup_admin(app)
+    setup_docs_page(app)
     _setup_synthetic(app, model)
     if config.watch:
         app.cleanup_ctx.append(watch_ctx)

@@ -5,7 +5,7 @@
 
 ``handle`` is synchronous and pure apart from the in-memory session state; static answers are cached
 encoded. ``setup_synthetic(app, model)`` adds the notifier and the ``/__admin/synthetic`` routes to an
-aiohttp app; ``setup_docs(app, model)`` adds ``/docs`` and ``/openapi.json``.
+aiohttp app; ``setup_docs(app, model)`` adds ``/openapi.json`` (the server adds ``/docs`` over it).
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ def setup_synthetic(app: web.Application, model: SyntheticO2IMS,
 
 
 def setup_docs(app: web.Application, model: SyntheticO2IMS | None) -> None:
-    """Register ``/docs`` and ``/openapi.json`` describing everything the server serves."""
+    """Register ``/openapi.json`` describing everything the server serves."""
     from replayer.synthetic.openapi import setup_openapi
 
     setup_openapi(app, model)

@@ -1,4 +1,4 @@
-"""``/openapi.json`` and ``/docs``: one OpenAPI 3.0 document for everything the server answers.
+"""``/openapi.json``: one OpenAPI 3.0 document for everything the server answers (``/docs`` shows it).
 
 The document bundles the vendored definitions the synthetic model serves (inventory v1 from
 release-4.21; inventory v2, monitoring, provisioning, cluster and artifacts from main) with each file's
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import html
 import inspect
 import json
 from collections.abc import Mapping
@@ -149,7 +148,8 @@ def _served_paths(app: web.Application, known: Mapping[str, Any]) -> dict[str, A
     for route in app.router.routes():
         template = route.resource.canonical if route.resource is not None else ""
         method = route.method.lower()
-        if not template or "{tail" in template or method not in ("get", "put", "post", "patch", "delete"):
+        if not template or "{tail" in template or template.startswith("/docs/static/") \
+                or method not in ("get", "put", "post", "patch", "delete"):
             continue
         if method in known.get(template, {}):
             continue
@@ -174,33 +174,12 @@ def document_for(app: web.Application | None) -> dict[str, Any]:
     return {**base, "paths": paths}
 
 
-def docs_html(app: web.Application | None = None) -> str:
-    """A self-contained page listing every operation (no external scripts)."""
-    rows = []
-    for path, item in document_for(app)["paths"].items():
-        for method, op in item.items():
-            if method in ("get", "put", "post", "patch", "delete"):
-                summary = html.escape(str(op.get("summary", "")))
-                rows.append(f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code></td>"
-                            f"<td>{summary}</td></tr>")
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>o2ims-replay API</title></head><body>"
-            "<h1>o2ims-replay API</h1><p>Machine-readable: <a href='/openapi.json'>/openapi.json</a></p>"
-            "<table border='1' cellpadding='4'><tr><th>Method</th><th>Path</th><th>Summary</th></tr>"
-            + "".join(rows) + "</table></body></html>")
-
-
 async def _openapi(request: web.Request) -> web.Response:
     """``GET /openapi.json``: the OpenAPI document of everything this server serves."""
     body = json.dumps(document_for(request.app), indent=1).encode("utf-8")
     return web.Response(body=body, content_type="application/json")
 
 
-async def _docs(request: web.Request) -> web.Response:
-    """``GET /docs``: every operation this server serves, as a page."""
-    return web.Response(text=docs_html(request.app), content_type="text/html")
-
-
 def setup_openapi(app: web.Application, model: object | None) -> None:
-    """Register ``/openapi.json`` and ``/docs``."""
+    """Register ``/openapi.json`` (the server registers ``/docs``, Swagger UI over it)."""
     app.router.add_get("/openapi.json", _openapi)
-    app.router.add_get("/docs", _docs)

@@ -119,5 +119,4 @@ def test_openapi_json_describes_every_route_the_server_serves(serve: Serve) -> N
                          ("/o2ims_infrastructureInventory/v1/status", "get")):
         assert method in doc["paths"].get(path, {}), (method, path)
     assert doc["paths"]["/health"]["get"]["summary"].startswith("``GET /health``")
-    page = requests.get(f"{server.url}/docs", timeout=5).text
-    assert "/__admin/reload" in page and "/metrics" in page
+    assert "/docs" in doc["paths"]  # the Swagger UI page over this document (tests/server/test_docs_page.py)

@@ -7,7 +7,7 @@ import re
 
 from replayer.o2ims.routes import ROUTES
 from replayer.synthetic.legacy import LEGACY_ROUTES
-from replayer.synthetic.openapi import build_document, docs_html
+from replayer.synthetic.openapi import build_document
 
 
 def test_every_route_and_method_is_described() -> None:
@@ -31,8 +31,3 @@ def test_every_ref_resolves_and_the_document_is_json() -> None:
             node = node[part]
         assert isinstance(node, dict), ref
     assert doc["openapi"].startswith("3.0")
-
-
-def test_docs_page_lists_operations() -> None:
-    page = docs_html()
-    assert "/o2ims-infrastructureProvisioning/v1/provisioningRequests" in page and "<script" not in page
