@@ -24,7 +24,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-__all__ = ["ALGORITHM", "SigningKey", "TokenError", "Verifier", "issue_token", "jwks_document", "keys_from_jwks"]
+__all__ = ["ALGORITHM", "SigningKey", "jwk_thumbprint", "TokenError", "Verifier", "issue_token", "jwks_document", "keys_from_jwks"]
 
 ALGORITHM = "RS256"  # the only algorithm openshift-kni accepts (DefaultSigningAlgorithms in auth_oauth.go)
 _CACHE_MAX = 10_000
@@ -37,6 +37,14 @@ class TokenError(ValueError):
 def _b64(n: int) -> str:
     raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def jwk_thumbprint(public: rsa.RSAPublicKey) -> str:
+    """The RFC 7638 thumbprint (SHA-256, base64url) of an RSA public key."""
+    numbers = public.public_numbers()
+    canonical = json.dumps({"e": _b64(numbers.e), "kty": "RSA", "n": _b64(numbers.n)},
+                           separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +61,8 @@ class SigningKey:
 
     @classmethod
     def from_private(cls, key: rsa.RSAPrivateKey) -> SigningKey:
-        numbers = key.public_key().public_numbers()
-        canonical = json.dumps({"e": _b64(numbers.e), "kty": "RSA", "n": _b64(numbers.n)},
-                               separators=(",", ":"), sort_keys=True)
-        kid = base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
-        return cls(key, kid)
+        """Wrap a key; its kid is computed."""
+        return cls(key, jwk_thumbprint(key.public_key()))
 
     @classmethod
     def from_pem(cls, pem: bytes) -> SigningKey:

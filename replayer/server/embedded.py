@@ -99,9 +99,10 @@ class EmbeddedServer:
         """The embedded token endpoint (``--auth oauth2``)."""
         return self.url + "/oauth/token"
 
-    def token(self, client_id: str = "o2ims-admin", secret: str | None = None, scope: str | None = None) -> str:
+    def token(self, client_id: str = "o2ims-admin", secret: str | None = None, scope: str | None = None,
+              cert: tuple[str, str] | None = None) -> str:
         """An access token from the embedded token endpoint (client credentials; default clients' secrets
-        are ``<client_id>-secret``)."""
+        are ``<client_id>-secret``); ``cert``: a client certificate and key for mutual TLS."""
         import json
         import ssl
         import urllib.parse
@@ -112,7 +113,9 @@ class EmbeddedServer:
         if scope:
             form["scope"] = scope
         req = urllib.request.Request(self.token_url, data=urllib.parse.urlencode(form).encode(), method="POST")
-        ctx = ssl.create_default_context(cafile=self.ca_path) if self.ca_path else None
+        ctx = ssl.create_default_context(cafile=self.ca_path) if self.url.startswith("https") else None
+        if ctx is not None and cert is not None:
+            ctx.load_cert_chain(*cert)
         with urllib.request.urlopen(req, timeout=10, context=ctx) as resp:  # noqa: S310 - our own server
             return str(json.loads(resp.read())["access_token"])
 
