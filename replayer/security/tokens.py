@@ -148,7 +148,7 @@ class Verifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
-            raise TokenError("the token is not a JWT") from None
+            raise TokenError("the token is not a well-formed JWT") from None
         return str(header.get("kid") or "")
 
     def verify(self, token: str) -> Mapping[str, Any]:

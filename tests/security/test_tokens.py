@@ -63,7 +63,7 @@ def test_a_token_signed_by_another_key_under_the_same_kid_is_refused(key: Signin
         verifier.verify(_token(forged))
     with pytest.raises(TokenError, match="unknown key"):
         verifier.verify(_token(other))
-    with pytest.raises(TokenError, match="not a JWT"):
+    with pytest.raises(TokenError, match="not a well-formed JWT"):
         verifier.verify("not-a-jwt")
 
 
