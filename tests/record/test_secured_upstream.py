@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from replayer.cassette_io import load_cassette
+from replayer.cassettes.load import load_cassette
 from replayer.security.certs import issue_client_cert
 from replayer.server.config import ServeConfig
 from replayer.server.embedded import EmbeddedServer
@@ -128,14 +128,14 @@ def test_record_security_flag_errors(tmp_path: Path) -> None:
 
 
 def _exchange(method: str, req_type: str, req_body: bytes, resp_type: str, resp_body: bytes) -> object:
-    from replayer.recorder import Exchange
+    from replayer.record.recorder import Exchange
 
     return Exchange(method, "https://idp.lab/realms/oran/protocol/openid-connect/token", {"Content-Type": [req_type]},
                     req_body, 200, "OK", {"Content-Type": [resp_type]}, resp_body)
 
 
 def test_token_exchanges_are_recognised_by_their_form_or_their_answer() -> None:
-    from replayer.recorder import is_token_exchange
+    from replayer.record.recorder import is_token_exchange
 
     form = "application/x-www-form-urlencoded"
     cases = [
