@@ -19,7 +19,7 @@ from replayer.errors import ReplayerError
 __all__ = ["main", "build_parser", "command_module", "COMMANDS"]
 
 #: Subcommands in the order ``o2replay --help`` lists them.
-COMMANDS = ("record", "serve", "show", "scan", "diff", "validate", "textconv", "import", "export")
+COMMANDS = ("record", "serve", "show", "scan", "diff", "validate", "textconv", "import", "export", "tls")
 #: The module of a subcommand whose name is not a valid module name (``import`` is a Python keyword).
 _MODULES = {"import": "har_import", "export": "har_export"}
 

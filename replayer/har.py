@@ -1,7 +1,7 @@
 """HAR 1.2 (HTTP Archive) to recorder exchanges, and cassettes to HAR. No IO.
 
 Import turns each HAR entry into the ``Exchange`` a proxy would have seen, so the recorder
-(``replayer.recorder``) classifies, normalises and redacts it exactly as during a recording.
+(``replayer.record.recorder``) classifies, normalises and redacts it exactly as during a recording.
 HAR bodies are stored decoded (HAR 1.2, ``content.text``; base64 when ``encoding: base64``), so a
 ``Content-Encoding`` header is dropped on import. Browsers add HTTP/2 pseudo-headers (``:authority``)
 and private ``_``-prefixed members; the first are dropped, the second ignored.
@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from replayer.cassette import Cassette, Headers, Interaction, InteractionKind, header_value
-from replayer.recorder import Exchange, headers_from_pairs
+from replayer.cassettes.model import Cassette, Headers, Interaction, InteractionKind, header_value
+from replayer.record.recorder import Exchange, headers_from_pairs
 
 __all__ = ["HarEntry", "exchanges_from_har", "har_from_cassette", "dump_har", "HAR_EPOCH"]
 

@@ -46,3 +46,7 @@ def installed_venv(built_dist: Path, tmp_path_factory: pytest.TempPathFactory) -
     _run(where / "bin" / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel,
          cwd=where.parent)
     return where
+
+
+# A real pti-o2 (O-RAN SC INF O2 service) for the tests that ask for it: tests/ptio2/fixtures.py.
+pytest_plugins = ["tests.ptio2.fixtures"]

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from replayer.cassette import Interaction, Request, Response
-from replayer.cassette_io import Cassette, dump_cassette, load_cassette
+from replayer.cassettes.load import load_cassette
+from replayer.cassettes.model import Cassette, Interaction, Request, Response
+from replayer.cassettes.yaml import dump_cassette
 from replayer.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

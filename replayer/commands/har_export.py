@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from replayer import __version__
-from replayer.cassette_io import atomic_write, load_cassette
+from replayer.cassettes.files import atomic_write
+from replayer.cassettes.load import load_cassette
 from replayer.errors import UsageError
 from replayer.har import dump_har, har_from_cassette
 

@@ -15,7 +15,7 @@ from typing import Any
 from replayer.errors import UsageError
 from replayer.har import exchanges_from_har
 from replayer.o2ims.routes import O2IMS_PATH_PREFIXES
-from replayer.recorder import RecordMode, Recorder, parse_config
+from replayer.record.recorder import RecordMode, Recorder, parse_config
 
 __all__ = ["register", "run"]
 
@@ -76,7 +76,7 @@ def _plural(n: int, noun: str, plural: str = "") -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run `o2replay import har`."""
-    from replayer.addon_entry import _redact_key  # the same key a recording uses (O2REPLAY_REDACT_KEY...)
+    from replayer.record.addon import _redact_key  # the same key a recording uses (O2REPLAY_REDACT_KEY...)
 
     if args.redact_rules and not Path(args.redact_rules).is_file():
         raise UsageError(f"--redact-rules {args.redact_rules}: no such file")

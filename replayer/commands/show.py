@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from replayer.cassette import Headers, Interaction, header_value
-from replayer.cassette_io import parse_cassette
+from replayer.cassettes.model import Headers, Interaction, header_value
+from replayer.cassettes.yaml import parse_cassette
 from replayer.diff.locate import LineIndex
 from replayer.errors import CassetteError, UsageError
 
