@@ -6,7 +6,9 @@ A request key is a plain tuple of the normalised parts ``match_on`` selects (iss
 - path normalised by ``replayer.o2ims.routes.normalise_path`` (unreserved percent-encodings decoded,
   ``//`` folded, no trailing slash);
 - query parameters as a sorted tuple of pairs (order-insensitive);
-- body: JSON re-encoded canonically (sorted keys, no whitespace), anything else as recorded;
+- body: JSON re-encoded canonically (sorted keys, no whitespace), anything else as recorded; volatile
+  fields (``ignore_body``: JSON paths such as ``body.consumerSubscriptionId``, form fields such as
+  ``form.state``, for every request or for one endpoint) are left out on both sides;
 - headers only when named (``headers:X-Foo``); host and scheme only when asked for.
 
 ``CassetteIndex`` maps keys to the recorded sequence in a dict, so lookup cost does not grow with the
@@ -23,12 +25,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from replayer.cassettes.model import Interaction, InteractionKind, Request, header_value
+from replayer.diff.rules import PathPattern, endpoint_matches, glob_regex, path_tokens
 from replayer.o2ims.routes import normalise_path
 
 __all__ = [
+    "BodyIgnore",
     "DEFAULT_MATCH_ON",
     "MATCH_FIELDS",
     "MatchOn",
@@ -55,6 +59,65 @@ MATCH_FIELDS = ("method", "path", "query", "body", "host", "scheme")
 
 
 @dataclass(frozen=True, slots=True)
+class BodyIgnore:
+    """A request-body field left out of matching, for every request or for the endpoints of a glob.
+
+    ``field`` is a JSON path with the diff's pattern syntax (``body.consumerSubscriptionId``,
+    ``body.**.requestedAt``, ``body.items[*].id``; ``replayer.diff.rules``) or a form field
+    (``form.state``, ``form.nonce*``). ``endpoint`` is ``[METHOD ]PATH-GLOB``
+    (``POST /o2ims-infrastructureInventory/v1/subscriptions``, ``*/subscriptions``), like the diff's
+    endpoint globs (WireMock's ``ignoreExtraElements``/JSON-path matchers serve the same need).
+    """
+
+    field: str
+    endpoint: str | None = None
+
+    @classmethod
+    def parse(cls, spec: str) -> BodyIgnore:
+        """``FIELD``, ``PATH-GLOB FIELD`` or ``METHOD PATH-GLOB FIELD``; raises ValueError naming the problem."""
+        parts = str(spec).split()
+        if not 1 <= len(parts) <= 3:
+            raise ValueError(f"expected FIELD, PATH FIELD or METHOD PATH FIELD, got {spec!r}")
+        return cls.of(parts[-1], " ".join(parts[:-1]) or None)
+
+    @classmethod
+    def of(cls, field: str, endpoint: str | None = None) -> BodyIgnore:
+        """A checked rule; raises ValueError for a field that is neither ``body...`` nor ``form.NAME``."""
+        if endpoint is not None:
+            method, _, path = endpoint.strip().rpartition(" ")
+            if not path.startswith(("/", "*")) or (method and not method.isalpha()):
+                raise ValueError(f"endpoint must be [METHOD ]/path-glob such as 'POST */subscriptions', "
+                                 f"got {endpoint!r}")
+            endpoint = f"{method.upper()} {path}" if method else path
+        if field.startswith("form."):
+            if len(field) == len("form."):
+                raise ValueError(f"{field!r}: name the form field, e.g. form.state")
+        elif not field.startswith("body"):
+            raise ValueError(f"{field!r} must be a JSON path starting with body (body.consumerSubscriptionId) "
+                             "or a form field (form.state)")
+        else:
+            PathPattern.parse(field)
+        return cls(field, endpoint)
+
+    @property
+    def pattern(self) -> PathPattern | None:
+        """The compiled JSON path (None for a form field)."""
+        return None if self.field.startswith("form.") else _pattern(self.field)
+
+    def applies(self, method: str, path: str) -> bool:
+        """True when this rule covers a request with this method and (normalised) path."""
+        return self.endpoint is None or endpoint_matches(self.endpoint, f"{method.upper()} {path}")
+
+    def __str__(self) -> str:
+        return self.field if self.endpoint is None else f"{self.endpoint} {self.field}"
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(text: str) -> PathPattern:
+    return PathPattern.parse(text)
+
+
+@dataclass(frozen=True, slots=True)
 class MatchOn:
     """Which parts of a request must be equal for a recorded interaction to answer it."""
 
@@ -65,6 +128,11 @@ class MatchOn:
     host: bool = False
     scheme: bool = False
     headers: tuple[str, ...] = ()  # lower-case names
+    ignore_body: tuple[BodyIgnore, ...] = ()
+
+    def body_ignores(self, method: str, path: str) -> tuple[BodyIgnore, ...]:
+        """The ``ignore_body`` rules that cover this request."""
+        return tuple(r for r in self.ignore_body if r.applies(method, path))
 
     @classmethod
     def parse(cls, spec: str | Iterable[str]) -> MatchOn:
@@ -82,7 +150,8 @@ class MatchOn:
                 raise ValueError(
                     f"unknown match_on part {part!r} (expected {', '.join(MATCH_FIELDS)} or headers:NAME)"
                 )
-        return cls(headers=tuple(dict.fromkeys(headers)), **flags)
+        return cls(flags["method"], flags["path"], flags["query"], flags["body"], flags["host"], flags["scheme"],
+                   tuple(dict.fromkeys(headers)))
 
     def __str__(self) -> str:
         names = [n for n in MATCH_FIELDS if getattr(self, n)]
@@ -127,8 +196,9 @@ def normalise_query(query_string: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, SECRET_VALUE if secret(k) else v) for k, v in pairs))
 
 
-def canonical_body(body: bytes) -> bytes:
-    """JSON re-encoded with sorted keys and no whitespace; any other body unchanged."""
+def canonical_body(body: bytes, ignores: Sequence[BodyIgnore] = ()) -> bytes:
+    """JSON re-encoded with sorted keys and no whitespace; any other body unchanged. ``ignores`` removes
+    JSON members (and, from a form body, fields) first."""
     if not body:
         return b""
     first = body.lstrip()[:1]
@@ -137,8 +207,43 @@ def canonical_body(body: bytes) -> bytes:
             doc = json.loads(body)
         except ValueError:
             return body
+        patterns = [p for p in (r.pattern for r in ignores) if p is not None]
+        if patterns:
+            doc = _without(doc, ("body",), patterns)
         return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return body
+    forms = [glob_regex(r.field[len("form."):]) for r in ignores if r.field.startswith("form.")]
+    return _form_without(body, forms) if forms else body
+
+
+_DROPPED = object()
+
+
+def _without(doc: Any, parts: tuple[Any, ...], patterns: Sequence[PathPattern]) -> Any:
+    """``doc`` without the members and items the patterns name (``parts``: the path down to ``doc``)."""
+    if isinstance(doc, dict):
+        out = {}
+        for k, v in doc.items():
+            sub = (*parts, k)
+            if not any(p.matches(path_tokens(sub)) for p in patterns):
+                out[k] = _without(v, sub, patterns)
+        return out
+    if isinstance(doc, list):
+        kept = []
+        for i, v in enumerate(doc):
+            sub = (*parts, i)
+            if not any(p.matches(path_tokens(sub)) for p in patterns):
+                kept.append(_without(v, sub, patterns))
+        return kept
+    return doc
+
+
+def _form_without(body: bytes, names: Sequence[Any]) -> bytes:
+    """A form body (``a=1&b=2``) without the fields whose names match; other bodies unchanged."""
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return body
+    return urlencode([(k, v) for k, v in pairs if not any(n.match(k) for n in names)]).encode("ascii")
 
 
 def key_from_parts(
@@ -160,7 +265,8 @@ def key_from_parts(
         method.upper() if match_on.method else None,
         normalise_path(path) if match_on.path else None,
         normalise_query(query_string) if match_on.query else None,
-        canonical_body(body) if match_on.body else None,
+        (canonical_body(body, match_on.body_ignores(method, normalise_path(path)) if match_on.ignore_body else ())
+         if match_on.body else None),
         hdrs,
         host.lower() if match_on.host else None,
         scheme.lower() if match_on.scheme else None,
@@ -208,11 +314,16 @@ class NearMiss:
     uri: str
     differences: tuple[str, ...]
     score: int
+    #: The ``ignore_body`` rules that applied to this request: its fields took no part in the comparison.
+    ignored: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used in the strict-miss ProblemDetails and the journal."""
-        return {"interaction": self.source, "method": self.method, "uri": self.uri,
-                "differences": list(self.differences)}
+        out: dict[str, Any] = {"interaction": self.source, "method": self.method, "uri": self.uri,
+                               "differences": list(self.differences)}
+        if self.ignored:
+            out["ignored"] = list(self.ignored)
+        return out
 
 
 class CassetteIndex(Generic[T]):
@@ -280,7 +391,9 @@ class CassetteIndex(Generic[T]):
             first = self.sequences[other][0]
             diffs, score = _differences(key, other)
             req = first.interaction.request
-            ranked.append(NearMiss(first.source, req.method, req.uri, tuple(diffs), score))
+            ignored = tuple(str(r) for r in self.match_on.body_ignores(req.method, normalise_path(req.path))) \
+                if self.match_on.ignore_body else ()
+            ranked.append(NearMiss(first.source, req.method, req.uri, tuple(diffs), score, ignored))
         ranked.sort(key=lambda n: (n.score, n.source))
         return ranked[:limit]
 

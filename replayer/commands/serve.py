@@ -27,7 +27,8 @@ examples:
 """
 
 #: Flags whose value feeds ServeConfig (dest -> replay: key).
-FLAG_KEYS = ("cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic",
+FLAG_KEYS = ("cassettes", "host", "port", "match_on", "ignore_body", "on_exhausted", "strict", "miss_status",
+             "synthetic",
              "profile", "latency", "workers", "watch", "log_format", "access_log", "admin_token", "auth",
              "auth_tokens", "journal_size", "page_size",
              "tls", "tls_cert", "tls_key", "tls_dir", "tls_san", "tls_client_ca",
@@ -55,6 +56,10 @@ def register(subs: Any) -> None:
     p.add_argument("--match-on", metavar="PARTS",
                    help="what must be equal: method,path,query,body,host,scheme,headers:NAME "
                         "(default method,path,query,body)")
+    p.add_argument("--ignore-body", action="append", metavar="[[METHOD] PATH] FIELD",
+                   help="leave a volatile request-body field out of matching: a JSON path (body.consumerSubscriptionId, "
+                        "body.**.requestedAt) or a form field (form.state), optionally only for an endpoint glob "
+                        "('POST */subscriptions body.consumerSubscriptionId'); repeatable, replaces replay.ignore_body")
     p.add_argument("--on-exhausted", choices=[e.value for e in OnExhausted],
                    help="after the last recorded response of a sequence (default repeat-last)")
     p.add_argument("--latency", metavar="none|recorded|MS|MIN-MAX", help="added latency (default none)")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from replayer.errors import UsageError
-from replayer.matching import DEFAULT_MATCH_ON, MatchOn, OnExhausted
+from replayer.matching import DEFAULT_MATCH_ON, BodyIgnore, MatchOn, OnExhausted
 from replayer.security.certs import DEFAULT_TLS_DIR
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "read_tokens",
     "serve_config",
     "REPLAY_KEYS",
+    "parse_body_ignores",
 ]
 
 
@@ -177,7 +178,8 @@ class ServeConfig:
 
 #: ``replay:`` keys of ``.o2replay.yaml`` and the ServeConfig field each sets.
 REPLAY_KEYS = (
-    "cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic", "profile",
+    "cassettes", "host", "port", "match_on", "ignore_body", "on_exhausted", "strict", "miss_status", "synthetic",
+    "profile",
     "latency", "faults", "workers", "watch", "watch_interval", "log_format", "access_log", "admin_token",
     "auth", "auth_tokens", "journal_size", "page_size",
     "tls", "tls_cert", "tls_key", "tls_dir", "tls_san", "tls_client_ca",
@@ -230,6 +232,8 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
         cfg["paths"] = tuple(str(base / p) if not Path(p).is_absolute() else str(p) for p in items)
     elif key == "match_on":
         cfg["match_on"] = MatchOn.parse(value)
+    elif key == "ignore_body":
+        cfg["_ignore_body"] = parse_body_ignores(value, where)
     elif key == "on_exhausted":
         cfg["on_exhausted"] = OnExhausted(_choice(value, where, tuple(e.value for e in OnExhausted)))
     elif key in ("strict", "synthetic", "watch", "access_log"):
@@ -328,6 +332,36 @@ def _check_security(cfg: dict[str, Any], auth: str | None) -> None:
                          "provider issues the tokens")
 
 
+def parse_body_ignores(value: Any, where: str = "ignore_body") -> tuple[BodyIgnore, ...]:
+    """``ignore_body``: a list of ``[[METHOD] PATH-GLOB] FIELD`` strings or ``{endpoint, fields}`` mappings."""
+    items = [value] if isinstance(value, (str, Mapping)) else value
+    if not isinstance(items, list):
+        raise ValueError(f"{where} must be a list of fields (body.x, form.y) or {{endpoint, fields}} mappings")
+    out: list[BodyIgnore] = []
+    for i, item in enumerate(items):
+        at = f"{where}[{i}]"
+        if isinstance(item, str):
+            out.append(_body_ignore(lambda: BodyIgnore.parse(item), at))
+            continue
+        if not isinstance(item, Mapping) or not set(item) <= {"endpoint", "fields"} or "fields" not in item:
+            raise ValueError(f"{at} must be a string or a mapping with fields (and endpoint)")
+        fields_ = [item["fields"]] if isinstance(item["fields"], str) else item["fields"]
+        if not isinstance(fields_, list) or not all(isinstance(f, str) for f in fields_):
+            raise ValueError(f"{at}.fields must be a list of fields such as body.consumerSubscriptionId")
+        endpoint = item.get("endpoint")
+        out += [_body_ignore(lambda f=f: BodyIgnore.of(f, None if endpoint is None else str(endpoint)), at)
+                for f in fields_]
+    return tuple(out)
+
+
+def _body_ignore(make: Any, where: str) -> BodyIgnore:
+    try:
+        rule: BodyIgnore = make()
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from None
+    return rule
+
+
 def _usage(where: str, e: ValueError) -> UsageError:
     """One line naming the flag or config key once, whether or not the helper already named it."""
     message = str(e)
@@ -355,6 +389,8 @@ def serve_config(
             _apply(cfg, key, value, where, Path("."))
         except ValueError as e:
             raise _usage(where, e) from None
+    if "_ignore_body" in cfg:  # after match_on, whichever of the two came first
+        cfg["match_on"] = replace(cfg.get("match_on", DEFAULT_MATCH_ON), ignore_body=cfg.pop("_ignore_body"))
     auth = cfg.pop("_auth", None)
     _check_security(cfg, auth)
     if auth == "bearer" and not cfg.get("auth_tokens"):
