@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -181,13 +182,23 @@ def _decode_content(encoding: str, body: bytes) -> bytes:
     raise ValueError(f"unsupported Content-Encoding {encoding!r} (expected gzip, deflate, br or identity)")
 
 
+#: Characters YAML cannot hold in a literal block (C1 controls, DEL, line and paragraph separators, the byte
+#: order mark, non-characters, lone surrogates; YAML 1.1 §5.1 and §5.4). In JSON text they can only stand
+#: inside strings, so the pretty-printed body escapes them (``\\ufeff``) and stays a reviewable block.
+_NOT_IN_BLOCK = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+
+
 def pretty_json(body: bytes) -> bytes | None:
-    """The body re-encoded as 2-space-indented JSON, or None when it is not JSON."""
+    """The body re-encoded as 2-space-indented JSON, or None when it is not JSON.
+
+    A leading UTF-8 byte order mark is dropped (RFC 8259 §8.1: not part of the JSON text).
+    """
     try:
-        doc = json.loads(body)
+        doc = json.loads(body.removeprefix(b"\xef\xbb\xbf"))
     except ValueError:
         return None
-    return json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    return _NOT_IN_BLOCK.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text).encode("utf-8", "surrogatepass")
 
 
 def normalise_message(headers: Headers, body: bytes, *, loading: bool = False) -> tuple[Headers, bytes]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -66,9 +67,31 @@ def dump_yaml(data: Any) -> str:
 
 
 
+class _PyDumper(yaml.SafeDumper):
+    """The pure-Python emitter, for bodies with characters above U+FFFF (an emoji): libyaml's emitter does not
+    count them printable and would write the whole body as one double-quoted line; Python's keeps the block."""
+
+
+_PyDumper.add_representer(str, _represent_str)
+
+#: Characters above U+FFFF.
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _has_astral(interaction: Interaction) -> bool:
+    for body in (interaction.request.body, interaction.response.body):
+        if body and max(body) >= 0xF0 and _ASTRAL.search(body.decode("utf-8", "replace")):
+            return True  # 0xF0..0xF4 lead the 4-byte UTF-8 sequences: the byte test skips nearly every body
+    return False
+
+
 def dump_interaction(interaction: Interaction) -> str:
     """The YAML text of one interaction as an item of the ``interactions`` list."""
-    return dump_yaml([interaction_to_dict(interaction)])
+    data = [interaction_to_dict(interaction)]
+    if _has_astral(interaction):
+        return yaml.dump(data, Dumper=_PyDumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
+                         width=4096)
+    return dump_yaml(data)
 
 
 def dump_head(metadata: Mapping[str, Any]) -> str:
