@@ -44,6 +44,9 @@ A line per recorded exchange shows the running count. Ctrl-C (or SIGTERM) finish
 example:
   o2replay record --upstream https://o2ims.example:443 --cassette cassettes/lab.yaml --listen 127.0.0.1:8080
   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/o2ims-infrastructureInventory/v1
+
+exit codes: 0 stopped with Ctrl-C or SIGTERM (the cassette is complete), 2 bad option or the proxy could not
+start, 130 interrupted before the proxy started
 """
 
 _MODES = ("reverse", "regular", "upstream")
@@ -64,6 +67,7 @@ def register(subs: Any) -> None:
     """Add the `record` subcommand."""
     p = subs.add_parser("record", help="record O2IMS traffic through a proxy into a cassette",
                         description=_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", metavar="FILE", help="config file (default: the nearest .o2replay.yaml)")
     p.add_argument("--upstream", metavar="URL",
                    help="the O2IMS base URL (reverse mode) or the next proxy (upstream mode), http(s)://host[:port]")
     p.add_argument("--cassette", metavar="PATH", help="cassette file to write (vcrpy YAML), e.g. cassettes/lab.yaml")
@@ -158,7 +162,7 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 def _merged(args: argparse.Namespace) -> dict[str, Any]:
     """Flags over the ``record:`` section of .o2replay.yaml over defaults."""
-    project = load_config()
+    project = load_config(getattr(args, "config", None))
     section = project.section("record")
     where = project.path or ".o2replay.yaml"
     unknown = sorted(set(section) - set(_CONFIG_KEYS))
@@ -186,8 +190,13 @@ def validate(args: argparse.Namespace) -> RecordArgs:
     if mode not in _MODES:
         raise UsageError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
     upstream = check_url(v["upstream"]) if v["upstream"] else None
-    if mode != "regular" and upstream is None:
-        raise UsageError(f"--upstream URL is required in {mode} mode (the O2IMS base URL, e.g. https://o2ims:443)")
+    if mode == "reverse" and upstream is None:
+        raise UsageError("--upstream URL is required in reverse mode (the O2IMS base URL, e.g. https://o2ims:443)")
+    if mode == "upstream" and upstream is None:
+        raise UsageError("--upstream URL is required in upstream mode (the next proxy, e.g. http://proxy:3128)")
+    if mode == "regular" and upstream is not None:
+        raise UsageError("--upstream has no effect in regular mode (clients name their server themselves); "
+                         "use --mode reverse to record one O2IMS, or --mode upstream to chain a proxy")
     if not v["cassette"]:
         raise UsageError("--cassette PATH is required (e.g. cassettes/lab.yaml)")
     for flag, key in (("--client-cert", "client_cert"), ("--client-key", "client_key"),
@@ -298,6 +307,9 @@ def _url_of(addr: str) -> str:
     return f"http://{host}:{port}"
 
 
+_VERIFY_FAILED_RE = re.compile(r"certificate verify failed|CERTIFICATE_VERIFY_FAILED", re.IGNORECASE)
+
+
 def _show(line: str, verbose: bool, out: IO[str]) -> None:
     msg = _STAMP_RE.sub("", line)
     m = _RECORDED_RE.search(msg)
@@ -306,6 +318,9 @@ def _show(line: str, verbose: bool, out: IO[str]) -> None:
         print(f"[{m.group('n')}] {kind}{m.group('rest')}", file=out, flush=True)
     elif verbose or not _NOISE_RE.search(line):
         print(msg.replace("o2ims-recorder: ", ""), file=out, flush=True)
+    if _VERIFY_FAILED_RE.search(msg):
+        print("o2replay record: the upstream's TLS certificate is not trusted: give its CA with --upstream-ca "
+              "CA.pem, or skip verification with --insecure", file=out, flush=True)
 
 
 def _startup_error(lines: list[str]) -> str:
@@ -373,8 +388,12 @@ def _follow(proc: subprocess.Popen[str], ra: RecordArgs, verbose: bool, out: IO[
         if m and not listening:
             listening = True
             print(f"o2replay record: {m.group('what')} listening on {_url_of(m.group('addr'))}", file=out)
-            print(f"o2replay record: recording into {ra.cassette} (record mode {ra.record_mode}); "
-                  "Ctrl-C to stop", file=out, flush=True)
+            if ra.record_mode == RecordMode.NONE.value:
+                print(f"o2replay record: record mode none: traffic passes through, nothing is written to "
+                      f"{ra.cassette}; Ctrl-C to stop", file=out, flush=True)
+            else:
+                print(f"o2replay record: recording into {ra.cassette} (record mode {ra.record_mode}); "
+                      "Ctrl-C to stop", file=out, flush=True)
             continue
         rec = _RECORDED_RE.search(line)
         if rec:
@@ -390,6 +409,9 @@ def _follow(proc: subprocess.Popen[str], ra: RecordArgs, verbose: bool, out: IO[
     if code != 0 and not stopping.is_set():
         what = "stopped" if listening else "did not start"
         raise UsageError(f"the proxy {what}: {_startup_error(early) or f'exit code {code}'}")
+    if ra.record_mode == RecordMode.NONE.value:
+        print(f"o2replay record: record mode none: nothing recorded, {ra.cassette} untouched", file=out, flush=True)
+        return 0
     noun = "exchange" if count == 1 else "exchanges"
     print(f"o2replay record: {count} {noun} recorded into {ra.cassette}", file=out, flush=True)
     return 0

@@ -24,6 +24,9 @@ examples:
   o2replay serve cassettes --latency recorded --watch --workers 2
   o2replay serve cassettes --tls auto                # HTTPS; prints the CA to give consumers
   o2replay serve cassettes --tls auto --tls-client-ca auto --auth oauth2   # mutual TLS and OAuth2 roles
+
+exit codes: 0 stopped with Ctrl-C or SIGTERM (in-flight requests finished), 2 bad option, config or cassette
+(one line naming the file and line)
 """
 
 #: Flags whose value feeds ServeConfig (dest -> replay: key).
@@ -39,8 +42,8 @@ def register(subs: Any) -> None:
     """Add the ``serve`` subcommand."""
     p = subs.add_parser(
         "serve", help="answer O2IMS requests from cassettes (synthetic O-Cloud fallback)",
-        description="Serve recorded O2IMS interactions: exact matches, O2IMS-aware derived answers "
-                    "(filter, fields, paging, one element of a collection), then the synthetic O2IMS "
+        description="Serve recorded O2IMS interactions: exact matches, O2IMS-aware derived answers\n"
+                    "(filter, fields, paging, one element of a collection), then the synthetic O2IMS\n"
                     "or, with --strict, a 404 naming the nearest recorded requests.",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("cassettes", nargs="*", default=None, metavar="CASSETTE_OR_DIR",
@@ -153,6 +156,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"o2replay serve: note: no cassettes/ folder in {Path.cwd()}; nothing recorded is loaded",
               file=sys.stderr, flush=True)
         config = replace(config, paths=())
+    if config.profile and not config.synthetic:
+        print(f"o2replay serve: note: the profile {config.profile} is not used: the synthetic O2IMS is off",
+              file=sys.stderr, flush=True)
     config = _prepare_security(config)
     live = load_set(config.paths, config.match_on, use_cache=config.use_cache,
                      page_size=config.page_size)

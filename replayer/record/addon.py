@@ -113,9 +113,10 @@ class O2IMSRecorder:
             # Later (an option changed at run time) the change must be refused.
             # The ignore: mitmproxy's MitmproxyException.__init__ is unannotated.
             raise exceptions.OptionsError(f"o2ims recorder: {e}") from None  # type: ignore[no-untyped-call]
-        if self.recorder.note:
+        if self.recorder.note:  # once with a full cassette, or none: say what happens, and only that
             logger.warning(f"{LOG_PREFIX} {self.recorder.note}")
-        logger.info(f"{LOG_PREFIX} recording into {config.cassette} (record_mode {config.mode.value})")
+        else:
+            logger.info(f"{LOG_PREFIX} recording into {config.cassette} (record_mode {config.mode.value})")
         self._start_ticker()
 
     def running(self) -> None:

@@ -34,20 +34,42 @@ __all__ = ["serve_forever", "run_workers", "banner"]
 def banner(config: ServeConfig, live: LoadedSet, url: str, docs: bool) -> str:
     """The one start-up line: URL, cassettes and interactions, mode, docs URL."""
     parts = [f"o2replay serve: {url}",
-             f"{len(live.cassettes)} cassettes, {live.interactions} interactions",
+             f"{_count(len(live.cassettes), 'cassette')}, {_count(live.interactions, 'interaction')}",
              f"mode: {config.mode}, match on {config.match_on}, on exhausted {config.on_exhausted}",
              f"workers: {config.workers}"]
+    parts += _settings(config)
     if config.oauth:
         parts.append(f"auth: oauth2, jwks {config.oauth_jwks}" if config.oauth_jwks
                      else f"auth: oauth2, tokens at {url}/oauth/token")
     elif config.auth_tokens is not None:
-        parts.append("auth: bearer")
+        parts.append(f"auth: bearer, {_count(len(config.auth_tokens), 'accepted token')} "
+                     "(O2IMS requests without one get 401)")
     if config.tls_client_ca:
         parts.append("mutual TLS")
     if docs:
         parts.append(f"docs: {url}/docs")
     parts.append(f"admin: {url}/__admin/cassettes")
     return " | ".join(parts)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _settings(config: ServeConfig) -> list[str]:
+    """The settings that change answers, when they are not the defaults: nothing set stays silent."""
+    out = []
+    if config.synthetic and config.profile:
+        out.append(f"profile: {config.profile}")
+    if config.match_on.ignore_body:
+        out.append(f"ignore body: {', '.join(str(r) for r in config.match_on.ignore_body)}")
+    if config.faults:
+        out.append(f"faults: {_count(len(config.faults), 'rule')}")
+    if str(config.latency) != "none":
+        out.append(f"latency: {config.latency}")
+    if config.watch:
+        out.append(f"watch: every {config.watch_interval:g} s")
+    return out
 
 
 def _has_docs(app: web.Application) -> bool:

@@ -91,7 +91,7 @@ def test_banner_text(cassettes: Path, tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=15)
-    assert "1 cassettes, 1 interactions" in line
+    assert "1 cassette, 1 interaction |" in line
     assert "mode: strict" in line
     assert "/__admin/cassettes" in line
 
