@@ -16,7 +16,7 @@ fetches a token from the embedded token endpoint::
                      headers={"Authorization": f"Bearer {token}"})
 
 Config precedence: the ``o2ims_cassette`` marker (closest wins) > the ``o2ims_cassettes`` ini option >
-``replay:`` in ``.o2replay.yaml`` > defaults. One server per distinct set of cassettes and settings runs
+``replay:`` in ``.o2replay.yaml`` > defaults (the rootdir's ``cassettes/`` when it exists, as ``o2replay serve``). One server per distinct set of cassettes and settings runs
 for the whole session on 127.0.0.1 with an ephemeral port, in a thread with its own event loop; before
 each test its replay cursors, synthetic state and journal are reset, so tests do not see each other.
 """
@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from replayer.errors import UsageError
 
 __all__ = ["o2ims_server", "o2ims_replay", "o2ims_ca", "ServerPool"]
 
@@ -68,10 +70,15 @@ class ServerPool:
         if server is None:
             project = load_config(search_from=rootpath)
             section = project.section("replay")
-            flags = {**settings, "cassettes": list(paths) if paths else None}
-            config = serve_config(flags, section, config_path=project.path)
+            flags = {**_checked(settings), "cassettes": list(paths) if paths else None}
+            try:
+                config = serve_config(flags, section, config_path=project.path)
+            except UsageError as e:
+                pytest.fail(_in_marker_words(str(e), settings), pytrace=False)
             if not paths and "cassettes" not in section:
-                config = replace(config, paths=())  # nothing chosen: the synthetic model alone
+                # Nothing chosen: the rootdir's cassettes/ as `o2replay serve` does, else the synthetic model alone.
+                default = rootpath / "cassettes"
+                config = replace(config, paths=(str(default),) if default.is_dir() else ())
             config = replace(config, host="127.0.0.1", port=0, workers=1, watch=False)
             if config.tls and "tls_dir" not in settings and "tls_dir" not in section and self.tls_dir:
                 config = replace(config, tls_dir=str(self.tls_dir))
@@ -83,6 +90,24 @@ class ServerPool:
         for server in self._servers.values():
             server.stop()
         self._servers.clear()
+
+
+def _checked(settings: dict[str, Any]) -> dict[str, Any]:
+    """The marker's settings, or a failed test (no traceback) naming an unknown one and the valid names."""
+    from replayer.server.config import REPLAY_KEYS
+
+    unknown = sorted(set(settings) - set(REPLAY_KEYS) - {"cassettes"})
+    if unknown:
+        pytest.fail(f"{MARKER}: unknown setting {unknown[0]!r} (expected one of {', '.join(REPLAY_KEYS)})",
+                    pytrace=False)
+    return settings
+
+
+def _in_marker_words(message: str, settings: dict[str, Any]) -> str:
+    """A settings error in the marker's terms: ``o2ims_cassette(strict=...)`` where the CLI would say ``--strict``."""
+    for key in sorted(settings, key=len, reverse=True):
+        message = message.replace("--" + key.replace("_", "-"), f"{MARKER}({key}=...)")
+    return message
 
 
 def _resolve(raw: str | Path, node_dir: Path, rootpath: Path) -> str:

@@ -148,3 +148,37 @@ def test_plain_http_asks_for_no_ca(o2ims_server):
 ''')
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)
+
+
+def test_without_marker_or_ini_the_rootdirs_cassettes_folder_is_served(pytester: pytest.Pytester) -> None:
+    (pytester.path / "cassettes").mkdir()
+    (pytester.path / "cassettes" / "pr.yaml").write_text(dump_cassette(Cassette((
+        interaction("GET", f"{PROV}/provisioningRequests/pr1", body={"phase": "PENDING"}),))))
+    pytester.makepyfile(test_default=f'''
+import requests
+
+def test_default_folder(o2ims_server):
+    r = requests.get(o2ims_server + "{PROV}/provisioningRequests/pr1", timeout=5)
+    assert r.headers["X-Replay-Source"] == "cassette" and r.json() == {{"phase": "PENDING"}}
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_marker_mistakes_fail_the_test_in_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_typos='''
+import pytest
+
+@pytest.mark.o2ims_cassette(stict=True)
+def test_typo(o2ims_server):
+    pass
+
+@pytest.mark.o2ims_cassette(latency="soon")
+def test_bad_value(o2ims_server):
+    pass
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*o2ims_cassette: unknown setting 'stict' (expected one of cassettes, host*",
+                                 "*o2ims_cassette(latency=...): latency must be none, recorded*"])
+    assert "Traceback" not in result.stdout.str() and "--stict" not in result.stdout.str()
