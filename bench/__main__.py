@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import inspect
 import sys
@@ -32,10 +33,21 @@ def run(name: str) -> int:
 
 def cli(argv: Sequence[str]) -> int:
     """Run the named benchmarks (default: all); non-zero when any failed."""
-    names = list(argv) or modules()
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="Run the benchmarks (all, or the named ones) with their default "
+        "settings; results go to bench/results/ and docs/performance.md. Each also runs alone: "
+        "python -m bench.NAME --help.", epilog=f"benchmarks: {', '.join(modules())}")
+    parser.add_argument("names", nargs="*", metavar="NAME", help="benchmarks to run (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    args = parser.parse_args(argv)
+    if args.list:
+        print("\n".join(modules()))
+        return 0
+    names = list(args.names) or modules()
     unknown = [n for n in names if n not in modules()]
     if unknown:
-        print(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(modules())}", file=sys.stderr)
+        print(f"python -m bench: error: unknown benchmark {', '.join(unknown)} (known: {', '.join(modules())})",
+              file=sys.stderr)
         return 2
     failed = []
     for name in names:

@@ -7,6 +7,7 @@ Prints a Markdown table: operation, time per call, baseline, baseline time, rati
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import subprocess
@@ -53,9 +54,16 @@ def _fmt(seconds: float) -> str:
     return f"{seconds * 1e6:.2f} µs"
 
 
+def _quick(argv: list[str]) -> bool:
+    """Parse the command line: ``--quick`` (smaller counts) or ``--help``."""
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_o2ims_core", description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer calls and repeats (a smoke run)")
+    return bool(parser.parse_args(argv).quick)
+
+
 def main(argv: list[str]) -> int:
     """Run every benchmark and print the table."""
-    quick = "--quick" in argv
+    quick = _quick(argv)
     n, r = (2_000, 3) if quick else (20_000, 5)
     pools_1k, pools_10k = _pools(1_000), _pools(10_000)
     literal = {f"{INV}/resourcePools": 1}

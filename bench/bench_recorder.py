@@ -161,11 +161,11 @@ def end_to_end(n: int, rounds: int = 5) -> list[tuple[str, float, float]]:
     return [(label, statistics.median(v) * 1e3, sorted(v)[int(0.95 * len(v))] * 1e3) for label, v in lat.items()]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Run and print Markdown tables."""
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--quick", action="store_true")
-    args = p.parse_args()
+    p = argparse.ArgumentParser(prog="python -m bench.bench_recorder", description=(__doc__ or "").split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="fewer exchanges (a smoke run)")
+    args = p.parse_args(argv)
     n_in, n_e2e = (200, 100) if args.quick else (1000, 500)
     print("| operation | ours per exchange | baseline | baseline per exchange | ratio |\n|---|---:|---|---:|---:|")
     for name, ours, base_name, base in in_process(n_in):

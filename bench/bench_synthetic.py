@@ -7,6 +7,7 @@ Prints a Markdown table: operation, time per call, baseline, baseline time, rati
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import timeit
@@ -27,8 +28,15 @@ def _fmt(seconds: float) -> str:
     return f"{seconds * 1e6:.2f} µs" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
 
 
+def _quick(argv: list[str]) -> bool:
+    """Parse the command line: ``--quick`` (smaller counts) or ``--help``."""
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_synthetic", description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer calls and repeats (a smoke run)")
+    return bool(parser.parse_args(argv).quick)
+
+
 def main(argv: list[str]) -> int:
-    quick = "--quick" in argv
+    quick = _quick(argv)
     n, repeat = (200, 3) if quick else (2000, 5)
     model = SyntheticO2IMS()
     pools = model.model.resource_pools_v1
