@@ -128,7 +128,7 @@ class ReplayHandler:
             session = request.headers.get(SESSION_HEADER) or "default"
             if rule.reset:
                 rt.journal.record(session, request.method, request.raw_path, 0, "fault", "connection reset")
-                rt.metrics.observe("fault", template_of(path), 0, perf_counter() - t0)
+                rt.metrics.observe("fault", template_of(path), "reset", perf_counter() - t0)  # no status was sent
                 return await fault_io.reset_connection(request)
             injected = fault_io.inject_status(rule, request.path)
             rt.journal.record(session, request.method, request.raw_path, injected.status, "fault")

@@ -25,18 +25,18 @@ class Metrics:
     """Counters and a latency histogram, updated on the hot path with a few dict operations."""
 
     def __init__(self) -> None:
-        self.requests: dict[tuple[str, str, int], int] = {}
+        self.requests: dict[tuple[str, str, str], int] = {}
         self.buckets: dict[str, list[int]] = {}
         self.sums: dict[str, float] = {}
         self.reloads: dict[str, int] = {"ok": 0, "error": 0}
         self.gauges: dict[str, float] = {}
 
-    def observe(self, source: str, route: str, status: int, seconds: float) -> None:
-        """Count one request and its latency."""
-        key = (source, route, status)
+    def observe(self, source: str, route: str, status: int | str, seconds: float) -> None:
+        """Count one request and its latency; ``status`` is the HTTP status, or ``reset`` when none was sent."""
+        key = (source, route, str(status))
         n = self.requests.get(key)
         if n is None and len(self.requests) >= MAX_SERIES:
-            key = (source, "(other)", status)  # unknown paths must not grow the series without bound
+            key = (source, "(other)", str(status))  # unknown paths must not grow the series without bound
             n = self.requests.get(key)
         self.requests[key] = (n or 0) + 1
         counts = self.buckets.get(source)

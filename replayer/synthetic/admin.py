@@ -6,7 +6,8 @@
     PATCH  /__admin/synthetic/alarms/{alarmEventRecordId}      change severity / acknowledge {perceivedSeverity, acknowledge}
     POST   /__admin/synthetic/resources                        add a resource {site, pool, kind?, description?, extensions?}
     DELETE /__admin/synthetic/resources/{resourceId}           remove an added resource
-    POST   /__admin/synthetic/reset                            drop a session's state {session?} (all when absent)
+    POST   /__admin/synthetic/reset                            drop a session's state {session?} (all when absent);
+                                                               answers {"status": "reset", "session": ID or null}
 
 The session is the body's ``session``, else the ``session`` query parameter, else ``X-Replay-Session``,
 else ``default``. Errors are ProblemDetails.
@@ -183,7 +184,8 @@ async def reset(request: web.Request) -> web.Response:
     body = await _body(request)
     session = body.get("session") or request.query.get("session")
     request.app[MODEL_KEY].reset(str(session) if session else None)
-    return _json(200, {"reset": session or "all"})
+    # The shape of POST /__admin/reset: one answer shape for every reset.
+    return _json(200, {"status": "reset", "session": str(session) if session else None})
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
