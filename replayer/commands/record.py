@@ -323,14 +323,20 @@ def _show(line: str, verbose: bool, out: IO[str]) -> None:
               "CA.pem, or skip verification with --insecure", file=out, flush=True)
 
 
+_PROGRESS_RE = re.compile(r"o2ims-recorder: (recording into|recorded #|closed)")
+
+
 def _startup_error(lines: list[str]) -> str:
     """The most telling line of a failed start: our option error, a bind failure, any error."""
     msgs = [_STAMP_RE.sub("", line).strip() for line in lines if line.strip()]
-    for needle in ("o2ims recorder:", "failed to listen", "rror", "nknown option"):
+    msgs = [m for m in msgs if not _PROGRESS_RE.search(m)]  # the addon's progress lines explain no failure
+    for needle in ("o2ims-recorder:", "failed to listen", "rror", "nknown option"):
         hit = next((m for m in msgs if needle in m), None)
         if hit:
             hit = re.sub(r"^(\[Errno \d+\] )+", "", hit)
-            return hit[hit.index("o2ims recorder:"):] if needle == "o2ims recorder:" else hit
+            if needle == "o2ims-recorder:":  # our own message, without the prefix
+                return hit[hit.index(needle) + len(needle):].strip()
+            return hit
     return msgs[-1] if msgs else ""
 
 

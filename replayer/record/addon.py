@@ -108,11 +108,11 @@ class O2IMSRecorder:
             if not self._running:
                 # At start-up one logged error line is enough: mitmproxy's errorcheck addon then exits
                 # ("Error logged during startup"), where a raised OptionsError would print a traceback.
-                logger.error(f"o2ims recorder: {e}")
+                logger.error(f"{LOG_PREFIX} {e}")
                 return
             # Later (an option changed at run time) the change must be refused.
             # The ignore: mitmproxy's MitmproxyException.__init__ is unannotated.
-            raise exceptions.OptionsError(f"o2ims recorder: {e}") from None  # type: ignore[no-untyped-call]
+            raise exceptions.OptionsError(f"{LOG_PREFIX} {e}") from None  # type: ignore[no-untyped-call]
         if self.recorder.note:  # once with a full cassette, or none: say what happens, and only that
             logger.warning(f"{LOG_PREFIX} {self.recorder.note}")
         else:

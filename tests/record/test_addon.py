@@ -52,7 +52,7 @@ def test_bad_options_become_options_errors(tmp_path: Path, option: str, value: o
     addon = O2IMSRecorder()
     with taddons.context(addon) as tctx:
         addon.running()  # at run time a bad change is refused
-        with pytest.raises(exceptions.OptionsError, match="o2ims recorder: " + message.replace("'", ".")):
+        with pytest.raises(exceptions.OptionsError, match="o2ims-recorder: " + message.replace("'", ".")):
             tctx.configure(addon, cassette=str(tmp_path / "c.yaml"), **{option: value})
 
 
@@ -72,7 +72,7 @@ def test_a_bad_option_at_start_up_is_one_logged_line_not_a_traceback(tmp_path: P
         assert addon.recorder is None
     errors = [r for r in caplog.records if r.levelname == "ERROR"]
     assert [r.getMessage() for r in errors] == [
-        "o2ims recorder: record_mode must be one of once, new_episodes, all, none, got 'sometimes'"]
+        "o2ims-recorder: record_mode must be one of once, new_episodes, all, none, got 'sometimes'"]
     assert not errors[0].exc_info
 
 
