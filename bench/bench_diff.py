@@ -1,4 +1,4 @@
-"""Benchmark of `o2replay diff`: two cassette sets of N interactions, 1% of them drifted (issue 5, section 7).
+"""Benchmark of `o2replay diff`: two cassette sets of N interactions, 1% of them drifted.
 
     python -m bench.bench_diff                      # 1k, 10k, 50k (also run by `python -m bench`)
     python -m bench.bench_diff --sizes 1000 10000   # a quicker run

@@ -1,4 +1,4 @@
-"""Replay server throughput and latency, side by side in one run (issue 3, §10).
+"""Replay server throughput and latency, side by side in one run.
 
     python -m bench.bench_serve                      # wrk, 64 connections, 7 paired 2 s bursts per scenario
     python -m bench.bench_serve --duration 5 --rounds 5 --connections 32

@@ -1,6 +1,6 @@
 """Request matching: normalised request keys, the cassette index, replay cursors and the closest miss.
 
-A request key is a plain tuple of the normalised parts ``match_on`` selects (issue 3, §2):
+A request key is a plain tuple of the normalised parts ``match_on`` selects:
 
 - method, upper case;
 - path normalised by ``replayer.o2ims.routes.normalise_path`` (unreserved percent-encodings decoded,
@@ -12,8 +12,8 @@ A request key is a plain tuple of the normalised parts ``match_on`` selects (iss
 - headers only when named (``headers:X-Foo``); host and scheme only when asked for.
 
 ``CassetteIndex`` maps keys to the recorded sequence in a dict, so lookup cost does not grow with the
-number of interactions (vcrpy scans its list). ``Cursors`` keeps one position per (session, key)
-(§3), and ``CassetteIndex.nearest`` ranks recorded requests for a miss, naming what differs (§5).
+number of interactions (vcrpy scans its list). ``Cursors`` keeps one position per (session, key), and
+``CassetteIndex.nearest`` ranks recorded requests for a miss, naming what differs.
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ DEFAULT_MATCH_ON = MatchOn()
 
 
 class OnExhausted(StrEnum):
-    """What a recorded sequence answers once every recorded response has been played (§3)."""
+    """What a recorded sequence answers once every recorded response has been played."""
 
     REPEAT_LAST = "repeat-last"
     CYCLE = "cycle"
@@ -307,7 +307,7 @@ class Recorded(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class NearMiss:
-    """A recorded request close to a missed one, and what differs (§5)."""
+    """A recorded request close to a missed one, and what differs."""
 
     source: str
     method: str
@@ -491,7 +491,7 @@ def _short(value: Any) -> str:
 
 @dataclass(slots=True)
 class Cursors:
-    """Replay positions per session and key (§3); sessions beyond ``max_sessions`` evict the oldest."""
+    """Replay positions per session and key; sessions beyond ``max_sessions`` evict the oldest."""
 
     on_exhausted: OnExhausted = OnExhausted.REPEAT_LAST
     max_sessions: int = 10_000

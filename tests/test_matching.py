@@ -1,4 +1,4 @@
-"""Matching rules, the cassette index, replay cursors and the closest miss (issue 3, §2, §3, §5)."""
+"""Matching rules, the cassette index, replay cursors and the closest miss."""
 
 from __future__ import annotations
 

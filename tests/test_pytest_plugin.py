@@ -1,4 +1,4 @@
-"""The pytest plugin: a sample consumer test suite run with ``pytester`` against real cassettes (issue 3, §9)."""
+"""The pytest plugin: a sample consumer test suite run with ``pytester`` against real cassettes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The drift engine: paired interactions in, ``Drift`` findings out (issue 5, sections 1 to 3).
+"""The drift engine: paired interactions in, ``Drift`` findings out.
 
 Bodies are compared as bytes first; deepdiff runs only on the JSON of bodies that differ, after
 ``identity.prepare`` re-keyed their arrays so that order never counts.
@@ -309,7 +309,7 @@ def _kind_of(report_type: str, parts: list[Any], t1: Any, t2: Any) -> DriftKind 
         return DriftKind.ITEM_REMOVED if item or report_type.startswith("iterable") else DriftKind.FIELD_REMOVED
     if report_type in ("values_changed", "type_changes"):
         if is_redacted(t1) or is_redacted(t2):
-            return None  # a redaction placeholder on either side is never drift (issue 5, section 2)
+            return None  # a redaction placeholder on either side is never drift
         if report_type == "type_changes" and t1 is not None and t2 is not None:
             return DriftKind.TYPE_CHANGED
         return DriftKind.VALUE_CHANGED

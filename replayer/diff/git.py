@@ -1,4 +1,4 @@
-"""Cassettes at a git revision (issue 5, section 5): listed with ``git ls-tree``, read with one
+"""Cassettes at a git revision: listed with ``git ls-tree``, read with one
 ``git cat-file --batch`` process (the batch form of ``git show REV:path``), parsed by ``parse_cassette``.
 """
 

@@ -1,4 +1,4 @@
-"""Identity keys: arrays re-keyed before deepdiff so that order never counts (issue 5, section 1).
+"""Identity keys: arrays re-keyed before deepdiff so that order never counts.
 
 Arrays of O2IMS objects are matched by their identity key (``resourcePoolId``...), arrays of scalars
 as multisets; arrays of objects without a unique id stay positional. Key choice, first match wins:

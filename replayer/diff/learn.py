@@ -1,5 +1,5 @@
 """``o2replay diff --learn A B``: from two recordings of one unchanged upstream, propose the ignore rules
-that silence their differences (issue 5, section 2), as YAML to paste under ``diff:`` in ``.o2replay.yaml``.
+that silence their differences, as YAML to paste under ``diff:`` in ``.o2replay.yaml``.
 
 Each finding's path is generalised (array items become ``[*]``); a path that differs on several
 endpoints becomes one rule without ``endpoint``. Whole-interaction findings (requests recorded once

@@ -16,7 +16,7 @@ __all__ = ["Severity", "DriftKind", "Location", "Drift", "Report", "SEVERITY_RAN
 
 
 class Severity(StrEnum):
-    """How much a finding matters to a consumer (issue 5, section 3)."""
+    """How much a finding matters to a consumer."""
 
     INFO = "info"
     WARNING = "warning"

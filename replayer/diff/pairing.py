@@ -1,4 +1,4 @@
-"""Pairing: which old interaction is compared with which new one (issue 5, section 1).
+"""Pairing: which old interaction is compared with which new one.
 
 Two interactions pair when their request keys are equal: method, path template (ids replaced by
 ``{param}``, so a re-created pool with a new id still pairs), canonical query (sorted) and canonical

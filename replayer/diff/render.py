@@ -1,4 +1,4 @@
-"""Reports rendered for people and tools: text, markdown, json, github, junit (issue 5, section 4).
+"""Reports rendered for people and tools: text, markdown, json, github, junit.
 
 Every renderer is a pure function ``Report -> str``; the command picks one and prints it.
 """

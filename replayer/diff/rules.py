@@ -187,7 +187,7 @@ def endpoint_matches(pattern: str, endpoint: str) -> bool:
     return bool(glob_regex(pattern.strip()).match(endpoint))
 
 
-#: Values every O2IMS recording changes between two runs of an unchanged server (issue 5, section 2):
+#: Values every O2IMS recording changes between two runs of an unchanged server:
 #: alarm timestamps (O2IMS monitoring AlarmEventRecord), update times, notification ids, and the
 #: per-response headers Date, ETag, X-Request-Id, Server.
 BUILTIN_IGNORE_PATTERNS: tuple[str, ...] = (

@@ -1,5 +1,5 @@
 """``o2replay validate``: every recorded O2IMS response checked against the OpenAPI definitions, and
-stale cassettes found by their ``recorded_at`` metadata (issue 5, section 6). Produces the same
+stale cassettes found by their ``recorded_at`` metadata. Produces the same
 ``Drift`` findings as the diff, so every output format and the exit-code gate serve both.
 """
 

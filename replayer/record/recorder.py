@@ -390,7 +390,7 @@ class Recorder:
             return CassetteWriter(path, metadata=tool)
         # NEW_EPISODES
         if existing is not None:
-            # the replay server's key (issue 3): method, normalised path, query in any order, canonical JSON
+            # the replay server's key: method, normalised path, query in any order, canonical JSON
             self._existing.update(request_key(i.request) for i in existing.interactions)
         writer = CassetteWriter(path, metadata=tool, existing=existing)
         writer.update_metadata(**tool)

@@ -4,8 +4,7 @@ Rules come from ``replayer/data/redact_rules.yaml`` (the defaults) optionally ex
 file (docs/recording.md#redaction). A redacted value becomes a stable placeholder of the same JSON
 type (``"<redacted:access_token>"``, ``0``, ``false``, ``{}``, ``[]``), identical across recordings
 so that diffs stay quiet and replay still matches. A secret is never hashed in the clear: when
-placeholders must tell secrets apart, a keyed HMAC whose key never enters the cassette is used
-(issue 2 §4).
+placeholders must tell secrets apart, a keyed HMAC whose key never enters the cassette is used.
 """
 
 from __future__ import annotations

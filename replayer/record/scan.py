@@ -1,6 +1,6 @@
 """Find anything secret-looking left in a cassette (or any text file), line by line. No IO.
 
-What counts (issue 2 §4): bearer and basic credentials, JWTs, PEM blocks (private keys,
+What counts: bearer and basic credentials, JWTs, PEM blocks (private keys,
 certificates) and base64-encoded PEM, AWS access keys, ``user:password@`` in URLs, unredacted
 values of secret headers (Authorization, Cookie, ...) and of credential-like fields
 (``password``, ``client_secret``, ``*token``, ...; the names of the default redaction rules).

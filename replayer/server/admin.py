@@ -1,4 +1,4 @@
-"""The admin API under ``/__admin/`` (issue 3, §6), and ``/health`` and ``/metrics`` (§8).
+"""The admin API under ``/__admin/``, and ``/health`` and ``/metrics``.
 
 Admin routes answer loopback clients only, unless ``--admin-token`` is set: then every client must
 send that bearer token. The guard wraps each admin handler, so the replay hot path has no middleware.

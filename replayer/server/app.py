@@ -3,7 +3,7 @@
 Route order: ``/health``, ``/metrics`` and ``/__admin/...`` first, ``/docs`` (Swagger UI), then whatever the
 synthetic model registers (its admin routes, ``/openapi.json``), then a 404 for any other ``/__admin/`` path, then
 one catch-all replay handler. No
-middleware: the cassette hit path stays as short as a bare handler's (issue 3, §10).
+middleware: the cassette hit path stays as short as a bare handler's.
 """
 
 from __future__ import annotations

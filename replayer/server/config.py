@@ -32,7 +32,7 @@ __all__ = [
 
 
 class LatencyMode(StrEnum):
-    """How long to wait before answering (§7)."""
+    """How long to wait before answering."""
 
     NONE = "none"
     RECORDED = "recorded"
@@ -75,7 +75,7 @@ def parse_latency(text: str | int | float) -> Latency:
 
 @dataclass(frozen=True, slots=True)
 class FaultRule:
-    """A fault injected on requests whose path matches ``path`` (a glob) and method (§7)."""
+    """A fault injected on requests whose path matches ``path`` (a glob) and method."""
 
     path: str = "*"
     method: str | None = None

@@ -1,4 +1,4 @@
-"""O2IMS-aware answers derived from recorded collections when no request matches exactly (issue 3, §4).
+"""O2IMS-aware answers derived from recorded collections when no request matches exactly.
 
 - A recorded ``GET <collection>`` (no query) answers the same path with ``filter``, ``fields``,
   ``exclude_fields``, ``all_fields``, ``exclude_default`` and ``nextpage_opaque_marker`` by applying

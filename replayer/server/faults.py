@@ -1,4 +1,4 @@
-"""Fault injection per route (issue 3, §7): an error status, a delay, a connection reset, a truncated body.
+"""Fault injection per route: an error status, a delay, a connection reset, a truncated body.
 
 Rules come from ``replay.faults`` in ``.o2replay.yaml`` or from ``/__admin/faults``; a rule matches on a
 path glob (``fnmatch``, against the normalised path) and an optional method. ``times`` limits a rule to

@@ -1,6 +1,6 @@
 """The catch-all replay handler: exact cassette hit, then derived answer, then synthetic or a strict miss.
 
-The cassette hit is the hot path (issue 3, §10): one cached key lookup on (method, raw path), one dict
+The cassette hit is the hot path: one cached key lookup on (method, raw path), one dict
 lookup in the index, a cursor step only for real sequences, and a ``web.Response`` over bytes and
 headers prepared at load time. Everything else (faults, latency, derived, synthetic, misses) leaves the
 hot path early.
@@ -116,7 +116,7 @@ class ReplayHandler:
         return self._done(answer.response, answer.source, answer.template, t0)
 
     async def _handle_slow(self, request: web.Request, t0: float) -> web.StreamResponse:
-        """Faults and latency (§7). A status or reset fault fires before anything is answered, so it
+        """Faults and latency. A status or reset fault fires before anything is answered, so it
         changes no state (no cursor step, no synthetic side effect); delay and truncation wrap the answer."""
         rt = self.rt
         path = normalise_path(request.raw_path.partition("?")[0])

@@ -1,4 +1,4 @@
-"""A bounded journal of served requests, misses and near misses (issue 3, §5), for ``/__admin/requests``."""
+"""A bounded journal of served requests, misses and near misses, for ``/__admin/requests``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Prometheus text exposition (format 0.0.4), written by hand: no new dependency (issue 3, §8).
+"""Prometheus text exposition (format 0.0.4), written by hand: no new dependency.
 
 ``o2replay_requests_total{source,route,status}`` counts requests by where the answer came from
 (cassette, derived, synthetic, miss, admin...), route template and status;

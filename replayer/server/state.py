@@ -1,9 +1,9 @@
 """The loaded cassette set: index, pre-built responses and derived collections, swapped as one object.
 
-Everything a cassette hit needs is prepared here at load time (issue 3, §10): the body bytes, the
+Everything a cassette hit needs is prepared here at load time: the body bytes, the
 headers to replay (hop-by-hop ones dropped, Date refreshed by aiohttp, Content-Length recomputed) plus
 ``X-Replay-Source``; the handler adds ``X-Replay-Interaction``. A reload builds a
-new ``LoadedSet`` completely before the server swaps it in, so no request sees a half-loaded set (§6).
+new ``LoadedSet`` completely before the server swaps it in, so no request sees a half-loaded set.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``--watch``: reload the cassettes when a file under the served paths changes (issue 3, §6).
+"""``--watch``: reload the cassettes when a file under the served paths changes.
 
 Polling (stat of every cassette file, no extra dependency). A change is acted on once two polls agree,
 then the whole set is loaded in a thread and swapped in; a file that does not parse (half-written by a

@@ -1,4 +1,4 @@
-"""The synthetic O2IMS: a deterministic, stateful, spec-conformant edge1-4 O-Cloud (issue 4).
+"""The synthetic O2IMS: a deterministic, stateful, spec-conformant edge1-4 O-Cloud.
 
     from replayer.synthetic import SyntheticO2IMS, SynthRequest
     model = SyntheticO2IMS()

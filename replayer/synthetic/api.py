@@ -1,4 +1,4 @@
-"""``SyntheticO2IMS``: the deterministic, stateful edge1-4 O2IMS the replay server falls back to (issue 4).
+"""``SyntheticO2IMS``: the deterministic, stateful edge1-4 O2IMS the replay server falls back to.
 
     model = SyntheticO2IMS()                       # the bundled edge1-4 profile
     resp = model.handle(SynthRequest("GET", "/o2ims-infrastructureInventory/v1/resourcePools"))

@@ -1,4 +1,4 @@
-"""The earlier FastAPI mock's routes, from the same model, in its snake_case shapes (issue 4 §5).
+"""The earlier FastAPI mock's routes, from the same model, in its snake_case shapes.
 
     GET /o2ims_infrastructureInventory/v1/status
     GET /o2ims_infrastructureInventory/v1/deploymentManagers[/{dmId}]

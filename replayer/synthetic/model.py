@@ -1,8 +1,8 @@
 """The deterministic O-Cloud built from a profile: every object of every O2IMS API, as spec-shaped dicts.
 
 Ids are uuid5 of stable names under a namespace derived from the cloud name; timestamps derive from the
-profile's epoch. Nothing here is random or reads the wall clock, so two builds give identical objects
-(issue 4 §1). The objects are plain JSON values, ready for ``replayer.o2ims.query.select``.
+profile's epoch. Nothing here is random or reads the wall clock, so two builds give identical objects.
+The objects are plain JSON values, ready for ``replayer.o2ims.query.select``.
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ class _Builder:
 
     def ocloud(self, global_id: str) -> JSON:
         c = self.p.cloud
-        # v1 (release-4.21) spells globalcloudId, v2 (main) globalCloudId: serve both (issue 4 §2).
+        # v1 (release-4.21) spells globalcloudId, v2 (main) globalCloudId: serve both.
         return {
             "oCloudId": self.ocloud_id,
             "globalcloudId": global_id,

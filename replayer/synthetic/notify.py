@@ -1,4 +1,4 @@
-"""Notifications (issue 4 §4): pure event building into an outbox, and async delivery with retries.
+"""Notifications: pure event building into an outbox, and async delivery with retries.
 
 The model side is pure: a change produces ``Notification`` records (one per matching subscription, with a
 deterministic ``notificationId`` = uuid5 of the subscription id and its sequence number) in the

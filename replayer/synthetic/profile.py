@@ -2,7 +2,7 @@
 
 A profile describes the sites (sizes, CIDRs, location), the managed infrastructure templates (one may be
 marked failing), seeded alarms, the provisioning lifecycle and extension blocks carried into the model.
-The default is ``replayer/data/profiles/edge1-4.yaml`` (issue 4 §1). Format: docs/synthetic.md.
+The default is ``replayer/data/profiles/edge1-4.yaml``. Format: docs/synthetic.md.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ _RESOURCE_REF = re.compile(r"^(node|nic|accelerator|volume)-\d+$")
 
 
 class LifecycleMode(StrEnum):
-    """What drives a provisioning request through its phases (issue 4 §2)."""
+    """What drives a provisioning request through its phases."""
 
     REQUESTS = "requests"  # deterministic: counted reads of the request
     SECONDS = "seconds"  # wall time from the injected clock

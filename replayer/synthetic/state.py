@@ -1,7 +1,7 @@
 """Per-session state of the synthetic O2IMS: subscriptions, provisioning requests, alarms, configuration.
 
 A replay session (``X-Replay-Session``) gets its own ``SessionState`` on first use; ``reset`` drops it.
-Static inventory lives in the shared ``Model``; a session only holds what it changed (issue 4 §2).
+Static inventory lives in the shared ``Model``; a session only holds what it changed.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The bundled reference cassettes (issue 4 §7): replayed with synthetic off and strict on, every recorded
+"""The bundled reference cassettes: replayed with synthetic off and strict on, every recorded
 request gets exactly its recorded answer, in order, and they were recorded through the real addon."""
 
 from __future__ import annotations

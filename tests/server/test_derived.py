@@ -1,4 +1,4 @@
-"""O2IMS-aware answers derived from a recorded collection (issue 3, §4); the operator table is o2ims-core's."""
+"""O2IMS-aware answers derived from a recorded collection; the operator table is o2ims-core's."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fault injection (status, delay, reset, truncated body) and latency (issue 3, §7)."""
+"""Fault injection (status, delay, reset, truncated body) and latency."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Metrics, authentication, admin protection and the config precedence (issue 3, §6, §8)."""
+"""Metrics, authentication, admin protection and the config precedence."""
 
 from __future__ import annotations
 

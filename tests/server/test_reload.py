@@ -1,4 +1,4 @@
-"""Reload (admin API and --watch): swap a fully loaded set in, keep the old one on a broken file (issue 3, §6)."""
+"""Reload (admin API and --watch): swap a fully loaded set in, keep the old one on a broken file."""
 
 from __future__ import annotations
 

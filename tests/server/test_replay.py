@@ -1,4 +1,4 @@
-"""The replay server end to end: matching, sequences, sessions, headers, misses, journal (issue 3, §2-§5, §7)."""
+"""The replay server end to end: matching, sequences, sessions, headers, misses, journal."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``o2replay serve`` as a real process: banner, bad cassettes, SIGTERM, --workers, JSON logs (issue 3, §1, §8)."""
+"""``o2replay serve`` as a real process: banner, bad cassettes, SIGTERM, --workers, JSON logs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Misses fall through to the synthetic O2IMS unless strict (issue 3, §5); its admin routes get our guard."""
+"""Misses fall through to the synthetic O2IMS unless strict; its admin routes get our guard."""
 
 from __future__ import annotations
 

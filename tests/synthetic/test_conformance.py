@@ -1,4 +1,4 @@
-"""Every synthetic answer validates against the vendored OpenAPI definitions (issue 4 §6), errors included,
+"""Every synthetic answer validates against the vendored OpenAPI definitions, errors included,
 and the inventory and monitoring v1 answers against the it-test compliance JSON schemas."""
 
 from __future__ import annotations

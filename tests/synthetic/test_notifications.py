@@ -1,4 +1,4 @@
-"""Notifications over real HTTP (issue 4 §4): a callback server on 127.0.0.1 receives alarm, inventory and
+"""Notifications over real HTTP: a callback server on 127.0.0.1 receives alarm, inventory and
 provisioning events; filters are honoured; failed deliveries are retried; the admin log shows it all."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""schemathesis against the synthetic O2IMS over real HTTP (issue 4 §6): no 5xx, no schema violation, no
+"""schemathesis against the synthetic O2IMS over real HTTP: no 5xx, no schema violation, no
 undocumented status, for the release-4.21 inventory and monitoring and the main provisioning definitions.
 
 Bounded by ``O2REPLAY_FUZZ_EXAMPLES`` (examples per operation; default 8 in the normal suite, 500 with
