@@ -51,6 +51,7 @@ __all__ = [
     "LoadedCassette",
     "CassetteWriter",
     "atomic_write",
+    "cache_folder",
     "dump_cassette",
     "dump_interaction",
     "find_cassettes",
@@ -428,44 +429,80 @@ def load_cassette(path: str | Path) -> Cassette:
 
 
 def find_cassettes(paths: Iterable[str | Path]) -> Iterator[tuple[Path, Path]]:
-    """Yield (file, root) for every cassette file under the given files and folders, sorted."""
+    """Yield (file, root) for every cassette file under the given files and folders, sorted.
+
+    Inside a folder, any hidden part of the path is skipped (dot-files, ``.o2replay-cache/``, and the
+    ``..<timestamp>/`` and ``..data`` entries a Kubernetes ConfigMap volume keeps its files in behind the
+    visible links), and a file reached twice (a link and its target, or two overlapping paths) is
+    yielded once, under the first name found.
+    """
+    seen: set[Path] = set()
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.suffix in CASSETTE_SUFFIXES and f.is_file() and CACHE_DIR not in f.parts \
-                        and not f.name.startswith("."):
+                if f.suffix not in CASSETTE_SUFFIXES or _hidden(f.relative_to(p)) or not f.is_file():
+                    continue
+                if _first(f, seen):
                     yield f, p
         elif p.exists():
-            yield p, p.parent
+            if _first(p, seen):
+                yield p, p.parent
         else:
             raise CassetteError(p, "no such file or directory")
 
 
-def load_cassettes(paths: Iterable[str | Path], *, use_cache: bool = True) -> list[LoadedCassette]:
-    """Load every cassette under the given paths, using the derived cache when it is valid."""
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
+
+
+def _first(path: Path, seen: set[Path]) -> bool:
+    """True the first time a file (by its real path) is seen."""
+    real = path.resolve()
+    if real in seen:
+        return False
+    seen.add(real)
+    return True
+
+
+def load_cassettes(paths: Iterable[str | Path], *, use_cache: bool = True,
+                   cache_dir: str | Path | None = None) -> list[LoadedCassette]:
+    """Load every cassette under the given paths, using the derived cache when it is valid.
+
+    The cache lives in ``.o2replay-cache/`` beside the cassettes, or under ``cache_dir`` (one subfolder
+    per cassette folder) when the cassettes are on a read-only mount.
+    """
     with gc_paused():
-        return _load_all(paths, use_cache)
+        return _load_all(paths, use_cache, None if cache_dir is None else Path(cache_dir))
 
 
-def _load_all(paths: Iterable[str | Path], use_cache: bool) -> list[LoadedCassette]:
+def cache_folder(root: Path, cache_dir: Path | None = None) -> Path:
+    """Where the derived cache of the cassettes under ``root`` lives."""
+    if cache_dir is None:
+        return root / CACHE_DIR
+    key = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
+    return cache_dir / f"{root.resolve().name or 'root'}-{key}"
+
+
+def _load_all(paths: Iterable[str | Path], use_cache: bool, cache_dir: Path | None) -> list[LoadedCassette]:
     out = []
     seen: dict[Path, dict[str, str]] = {}  # root -> {name: digest} loaded now, to prune the cache
     for f, root in find_cassettes(paths):
         data = _read(f)
         digest = hashlib.blake2b(data, digest_size=20).hexdigest()
-        cassette = _cache_get(root, digest) if use_cache else None
+        folder = cache_folder(root, cache_dir)
+        cassette = _cache_get(folder, digest) if use_cache else None
         if cassette is None:
             cassette = parse_cassette(data, f)
             if use_cache:
-                _cache_put(root, digest, cassette)
+                _cache_put(folder, digest, cassette)
         del data
         name = f.relative_to(root).as_posix() if f.is_relative_to(root) else f.name
         out.append(LoadedCassette(f, name, digest, cassette))
         seen.setdefault(root, {})[name] = digest
     if use_cache:
         for root, names in seen.items():
-            _cache_prune(root, names)
+            _cache_prune(root, cache_folder(root, cache_dir), names)
     return out
 
 
@@ -516,33 +553,31 @@ def _from_plain(plain: Any) -> Cassette | None:
     )
 
 
-def _cache_file(root: Path, digest: str) -> Path:
-    return root / CACHE_DIR / f"{digest}.{_CACHE_TAG}.marshal"
+def _cache_file(folder: Path, digest: str) -> Path:
+    return folder / f"{digest}.{_CACHE_TAG}.marshal"
 
 
-def _cache_get(root: Path, digest: str) -> Cassette | None:
+def _cache_get(folder: Path, digest: str) -> Cassette | None:
     try:
-        data = _cache_file(root, digest).read_bytes()
+        data = _cache_file(folder, digest).read_bytes()
         return _from_plain(marshal.loads(data))
     except (OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
         return None
 
 
-def _cache_put(root: Path, digest: str, cassette: Cassette) -> None:
+def _cache_put(folder: Path, digest: str, cassette: Cassette) -> None:
     """Best effort: a read-only checkout simply runs without the cache."""
     try:
-        folder = root / CACHE_DIR
         if not folder.exists():
             folder.mkdir(parents=True, exist_ok=True)
             (folder / ".gitignore").write_text("# derived by o2ims-replay; safe to delete\n*\n")
-        atomic_write(_cache_file(root, digest), marshal.dumps(_to_plain(cassette)))
+        atomic_write(_cache_file(folder, digest), marshal.dumps(_to_plain(cassette)))
     except (OSError, ValueError):
         pass
 
 
-def _cache_prune(root: Path, loaded: Mapping[str, str]) -> None:
+def _cache_prune(root: Path, folder: Path, loaded: Mapping[str, str]) -> None:
     """Record which file has which digest; delete entries no existing cassette file still uses."""
-    folder = root / CACHE_DIR
     if not folder.is_dir():
         return
     index_path = folder / _CACHE_INDEX
