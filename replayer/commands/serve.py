@@ -27,7 +27,7 @@ examples:
 #: Flags whose value feeds ServeConfig (dest -> replay: key).
 FLAG_KEYS = ("cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic",
              "profile", "latency", "workers", "watch", "log_format", "access_log", "admin_token", "auth",
-             "auth_tokens", "journal_size", "page_size")
+             "auth_tokens", "journal_size", "page_size", "cache_dir", "admin_token_file", "ready_file")
 
 
 def register(subs: Any) -> None:
@@ -61,12 +61,20 @@ def register(subs: Any) -> None:
     p.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=None, help="log every request")
     p.add_argument("--admin-token", metavar="TOKEN",
                    help="require this bearer token on /__admin/ (default: loopback clients only)")
+    p.add_argument("--admin-token-file", metavar="FILE",
+                   help="read the admin token from this file (a mounted Secret; not visible in ps or the pod spec)")
     p.add_argument("--auth", choices=("none", "bearer"), help="require a bearer token on O2IMS requests")
     p.add_argument("--auth-tokens", metavar="FILE", help="accepted bearer tokens, one per line")
     p.add_argument("--page-size", type=int,
                    help="page size of derived and synthetic collection answers, with nextpage_opaque_marker "
                         "(default: no paging for derived answers, the profile's paging for synthetic ones)")
+    p.add_argument("--ready-file", metavar="PATH",
+                   help="once listening, write {\"url\", \"host\", \"port\", \"pid\", \"workers\"} as JSON here "
+                        "(removed on exit); with --port 0 this is how a script learns the port")
     p.add_argument("--journal-size", type=int, help="requests kept for /__admin/requests (default 1000)")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="keep the load cache here instead of .o2replay-cache/ beside the cassettes "
+                        "(for read-only cassette mounts)")
     p.add_argument("--no-cache", action="store_true", help="do not use or write .o2replay-cache/")
     p.set_defaults(func=run)
 
@@ -85,10 +93,12 @@ def run(args: argparse.Namespace) -> int:
     from replayer.server.config import serve_config
     from replayer.server.logs import configure_logging
     from replayer.server.state import load_set
-    from replayer.server.workers import banner, run_workers, serve_forever
+    from replayer.server.announce import ReadyFile, banner
+    from replayer.server.workers import run_workers, serve_forever
 
     project = load_config(args.config)
-    config = serve_config(_flags(args), project.section("replay"), config_path=project.path)
+    config = serve_config(_flags(args), project.section("replay"), config_path=project.path,
+                          origins=getattr(args, "env_origins", None))
     if args.no_cache:
         config = replace(config, use_cache=False)
     configure_logging(config.log_format, access_log=config.access_log)
@@ -99,12 +109,16 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
         config = replace(config, paths=())
     live = load_set(config.paths, config.match_on, use_cache=config.use_cache,
-                     page_size=config.page_size)
-    if config.workers > 1:
-        return run_workers(config, live, lambda line: print(line, flush=True))
+                     page_size=config.page_size, cache_dir=config.cache_dir)
+    ready_file = ReadyFile(config)
+    try:
+        if config.workers > 1:
+            return run_workers(config, live, ready_file.announce)
 
-    def ready(url: str, docs: bool) -> None:
-        print(banner(config, live, url, docs), flush=True)
+        def ready(url: str, docs: bool) -> None:
+            ready_file.announce(banner(config, live, url, docs))
 
-    asyncio.run(serve_forever(config, live, on_ready=ready))
-    return 0
+        asyncio.run(serve_forever(config, live, on_ready=ready))
+        return 0
+    finally:
+        ready_file.remove()
