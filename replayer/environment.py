@@ -128,7 +128,7 @@ def apply_environment(parser: argparse.ArgumentParser, args: argparse.Namespace,
     for option in env_options(parser, (command,)):
         raw = environ.get(option.variable)
         dest = option.action.dest
-        if raw is None or raw == "" or getattr(args, dest, None) != option.action.default:
+        if raw is None or raw == "" or _given(option.action, getattr(args, dest, None)):
             continue  # unset, or given on the command line (a flag beats its variable)
         words = _argv_for(option, raw)
         if not words:
@@ -140,6 +140,11 @@ def apply_environment(parser: argparse.ArgumentParser, args: argparse.Namespace,
         setattr(args, dest, getattr(parsed, dest))
         origins[dest] = option.variable
     return origins
+
+
+def _given(action: argparse.Action, value: object) -> bool:
+    """True when the command line set this option (argparse leaves the default, or [] for an empty list)."""
+    return value != action.default and not (value == [] and _is_list(action))
 
 
 class _ParseError(Exception):
@@ -170,6 +175,7 @@ def markdown_table(parser: argparse.ArgumentParser, commands: Sequence[str] = EN
     for option in env_options(parser, commands):
         value = {"switch": "true / false", "list": "comma-separated"}.get(option.kind) \
             or (option.action.metavar if isinstance(option.action.metavar, str) else None) \
+            or ("integer" if option.action.type is int else None) \
             or ("/".join(str(c) for c in option.action.choices) if option.action.choices else "value")
         helptext = (option.action.help or "").replace("%(default)s", str(option.action.default))
         rows.append(f"| `{option.variable}` | {option.command} | `{option.flag}` | {_cell(str(value))} | "

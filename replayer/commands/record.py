@@ -2,13 +2,14 @@
 
 The proxy runs as a child process (the same Python); its log lines are read back to print the
 listening address and a live count of recorded exchanges. Ctrl-C or SIGTERM stops it cleanly: the
-addon's final flush completes the cassette before we exit. Flags > ``record:`` in .o2replay.yaml >
-defaults.
+addon's final flush completes the cassette before we exit. Flags > ``O2REPLAY_*`` environment
+variables > ``record:`` in .o2replay.yaml > defaults.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import ipaddress
 import re
 import signal
@@ -147,7 +148,7 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 def _merged(args: argparse.Namespace) -> dict[str, Any]:
-    """Flags over the ``record:`` section of .o2replay.yaml over defaults."""
+    """Flags (and O2REPLAY_* variables, already in ``args``) over the ``record:`` section over defaults."""
     project = load_config()
     section = project.section("record")
     where = project.path or ".o2replay.yaml"
@@ -301,9 +302,19 @@ def _startup_error(lines: list[str]) -> str:
     return msgs[-1] if msgs else ""
 
 
+def _have_mitmproxy() -> bool:
+    try:
+        return importlib.util.find_spec("mitmproxy") is not None
+    except ImportError:  # a finder that refuses it says so by raising
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
     """Run `o2replay record`."""
     ra = validate(args)
+    if not _have_mitmproxy():
+        raise UsageError("recording needs mitmproxy, which is not installed here (the serve image has none: "
+                         "use the record image, or pip install o2ims-replay)")
     out = sys.stdout
     proc = subprocess.Popen(mitmdump_argv(ra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, bufsize=1)

@@ -1,20 +1,25 @@
 """``o2replay serve``: answer O2IMS requests from cassettes (docs/replay.md).
 
-Precedence: a flag beats ``replay:`` in ``.o2replay.yaml``, which beats the built-in default.
+Precedence: a flag beats its ``O2REPLAY_*`` environment variable, which beats ``replay:`` in
+``.o2replay.yaml``, which beats the built-in default.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import asyncio
+import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from replayer.config import load_config
 from replayer.matching import OnExhausted
 
-__all__ = ["register", "run", "FLAG_KEYS"]
+if TYPE_CHECKING:
+    from replayer.server.config import ServeConfig
+
+__all__ = ["register", "run", "settings", "FLAG_KEYS"]
 
 _EPILOG = """\
 examples:
@@ -86,21 +91,24 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     return flags
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run ``o2replay serve``; CassetteError and UsageError reach the CLI (one line, exit 2)."""
-    from dataclasses import replace
-
+def settings(args: argparse.Namespace) -> ServeConfig:
+    """The server's settings: flags > O2REPLAY_* variables (already in ``args``) > ``replay:`` > defaults."""
     from replayer.server.config import serve_config
-    from replayer.server.logs import configure_logging
-    from replayer.server.state import load_set
-    from replayer.server.announce import ReadyFile, banner
-    from replayer.server.workers import run_workers, serve_forever
 
     project = load_config(args.config)
     config = serve_config(_flags(args), project.section("replay"), config_path=project.path,
                           origins=getattr(args, "env_origins", None))
-    if args.no_cache:
-        config = replace(config, use_cache=False)
+    return replace(config, use_cache=False) if args.no_cache else config
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``o2replay serve``; CassetteError and UsageError reach the CLI (one line, exit 2)."""
+    from replayer.server.announce import ReadyFile, banner
+    from replayer.server.logs import configure_logging
+    from replayer.server.state import load_set
+    from replayer.server.workers import run_workers, serve_forever
+
+    config = settings(args)
     configure_logging(config.log_format, access_log=config.access_log)
     if config.paths == ("cassettes",) and not Path("cassettes").exists():
         # The default folder is optional (serve the synthetic model alone), but say so: running from the

@@ -1,5 +1,7 @@
 """The start-up announcement: the banner line (text, or one JSON object under ``--log-format json``) and
-the ``--ready-file`` (JSON with the URL and port, written once listening, removed on exit)."""
+the ``--ready-file`` (JSON with the URL and port, written once listening, removed on exit). The ready
+file's URL is one a local client can connect to (``0.0.0.0`` becomes ``127.0.0.1``); ``host`` is the
+address the server is bound to."""
 
 from __future__ import annotations
 
@@ -68,6 +70,15 @@ def banner(config: ServeConfig, live: LoadedSet, url: str, docs: bool) -> Banner
                   docs=f"{url}/docs" if docs else None, admin=f"{url}/__admin/cassettes")
 
 
+def _local_url(b: Banner) -> str:
+    """A URL a client on this machine can connect to: a wildcard bind address becomes loopback."""
+    if b.host in ("0.0.0.0", ""):
+        return f"http://127.0.0.1:{b.port}"
+    if b.host == "::":
+        return f"http://[::1]:{b.port}"
+    return b.url
+
+
 class ReadyFile:
     """Prints the banner in the configured format and writes ``--ready-file`` (atomically: a reader never
     sees half a file); ``remove()`` deletes it again on the way out."""
@@ -80,7 +91,7 @@ class ReadyFile:
     def announce(self, b: Banner) -> None:
         """Write the ready file, then print the banner (so a reader of either finds the server up)."""
         if self.path is not None:
-            doc = {"url": b.url, "host": b.host, "port": b.port, "pid": os.getpid(), "workers": b.workers}
+            doc = {"url": _local_url(b), "host": b.host, "port": b.port, "pid": os.getpid(), "workers": b.workers}
             atomic_write(self.path, json.dumps(doc) + "\n")
             self.written = True
         print(b.json() if self.json else b.text(), file=sys.stdout, flush=True)
