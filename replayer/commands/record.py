@@ -66,7 +66,7 @@ def register(subs: Any) -> None:
                    help="the O2IMS base URL (reverse mode) or the next proxy (upstream mode), http(s)://host[:port]")
     p.add_argument("--cassette", metavar="PATH", help="cassette file to write (vcrpy YAML), e.g. cassettes/lab.yaml")
     p.add_argument("--listen", metavar="HOST:PORT", help=f"where the proxy listens (default {_DEFAULT_LISTEN}; port 0 "
-                   "picks a free one)")
+                   "picks a free one; the container image sets 0.0.0.0:8080)")
     p.add_argument("--mode", choices=_MODES, help="proxy mode (default reverse)")
     p.add_argument("--record-mode", choices=[m.value for m in RecordMode],
                    help="once (default): only a missing/empty cassette; new_episodes: append unrecorded requests; "

@@ -46,7 +46,7 @@ def register(subs: Any) -> None:
     p.add_argument("cassettes", nargs="*", default=None, metavar="CASSETTE_OR_DIR",
                    help="cassette files or folders (default: replay.cassettes, else cassettes/)")
     p.add_argument("--config", metavar="FILE", help="config file (default: the nearest .o2replay.yaml)")
-    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1; the container image sets 0.0.0.0)")
     p.add_argument("--port", type=int, help="port (default 30205; 0 picks a free one)")
     p.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
                    help="a miss gets --miss-status (404) ProblemDetails listing the nearest recorded requests")
