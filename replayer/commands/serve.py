@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from replayer.config import load_config
+from replayer.project_file import load_config
 from replayer.matching import OnExhausted
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from replayer.cassette_io import atomic_write
+from replayer.cassettes.files import atomic_write
 from replayer.server.config import ServeConfig
 from replayer.server.state import LoadedSet
 

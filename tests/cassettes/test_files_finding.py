@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from replayer.cassette import Cassette, Interaction, Request, Response
-from replayer.cassette_io import CACHE_DIR, atomic_write, dump_cassette, find_cassettes, load_cassettes
+from replayer.cassettes.files import CACHE_DIR, atomic_write, find_cassettes
+from replayer.cassettes.load import load_cassettes
+from replayer.cassettes.model import Cassette, Interaction, Request, Response
+from replayer.cassettes.yaml import dump_cassette
 from replayer.matching import DEFAULT_MATCH_ON
 from replayer.server.state import load_set
 
