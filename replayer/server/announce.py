@@ -35,6 +35,8 @@ class Banner:
     match_on: str
     on_exhausted: str
     workers: int
+    auth: str | None  # "bearer", "oauth2, jwks URL", "oauth2, tokens at URL/oauth/token"; None: open
+    mutual_tls: bool
     docs: str | None
     admin: str
 
@@ -44,6 +46,10 @@ class Banner:
                  f"{self.cassettes} cassettes, {self.interactions} interactions",
                  f"mode: {self.mode}, match on {self.match_on}, on exhausted {self.on_exhausted}",
                  f"workers: {self.workers}"]
+        if self.auth:
+            parts.append(f"auth: {self.auth}")
+        if self.mutual_tls:
+            parts.append("mutual TLS")
         if self.docs:
             parts.append(f"docs: {self.docs}")
         parts.append(f"admin: {self.admin}")
@@ -64,18 +70,25 @@ class Banner:
 def banner(config: ServeConfig, live: LoadedSet, url: str, docs: bool) -> Banner:
     """The banner of a server listening at ``url``."""
     parts = urlsplit(url)
+    auth = None
+    if config.oauth:
+        auth = f"oauth2, jwks {config.oauth_jwks}" if config.oauth_jwks else f"oauth2, tokens at {url}/oauth/token"
+    elif config.auth_tokens is not None:
+        auth = "bearer"
     return Banner(url=url, host=config.host, port=int(parts.port or 0), cassettes=len(live.cassettes),
                   interactions=live.interactions, mode=config.mode, match_on=str(config.match_on),
-                  on_exhausted=str(config.on_exhausted), workers=config.workers,
-                  docs=f"{url}/docs" if docs else None, admin=f"{url}/__admin/cassettes")
+                  on_exhausted=str(config.on_exhausted), workers=config.workers, auth=auth,
+                  mutual_tls=bool(config.tls_client_ca), docs=f"{url}/docs" if docs else None,
+                  admin=f"{url}/__admin/cassettes")
 
 
 def _local_url(b: Banner) -> str:
     """A URL a client on this machine can connect to: a wildcard bind address becomes loopback."""
+    scheme = urlsplit(b.url).scheme
     if b.host in ("0.0.0.0", ""):
-        return f"http://127.0.0.1:{b.port}"
+        return f"{scheme}://127.0.0.1:{b.port}"
     if b.host == "::":
-        return f"http://[::1]:{b.port}"
+        return f"{scheme}://[::1]:{b.port}"
     return b.url
 
 

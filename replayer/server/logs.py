@@ -1,8 +1,9 @@
 """Logging for ``o2replay serve``: ``--log-format text`` (one readable line) or ``json`` (one object a line).
 
 With ``--access-log`` every request is one line carrying method, path, route template, status, answer
-source (cassette, derived, synthetic, miss, admin...), session, interaction and duration; under JSON they
-are fields of the object. The fields are read from the finished response (the handlers already mark it
+source (cassette, derived, synthetic, miss, admin...), session, interaction and duration, and who the
+client is when it says so (certificate subject under mutual TLS, token principal under OAuth2); under
+JSON they are fields of the object. The fields are read from the finished response (the handlers already mark it
 with ``X-Replay-Source`` and ``X-Replay-Interaction``), so the hot path does no logging work.
 """
 
@@ -21,6 +22,7 @@ from replayer.matching import normalise_path
 from replayer.server.handlers import SESSION_HEADER
 from replayer.server.o2ims_bridge import template_of
 from replayer.server.state import INTERACTION, SOURCE
+from replayer.server.tls import IDENTITY, peer_subject
 
 __all__ = ["configure_logging", "JsonFormatter", "AccessLogger", "access_fields"]
 
@@ -66,6 +68,8 @@ def access_fields(request: web.BaseRequest, response: web.StreamResponse, second
         "interaction": response.headers.get(INTERACTION),
         "duration_ms": round(seconds * 1000, 3),
         "remote": request.remote,
+        "client": peer_subject(request),  # the verified client certificate's subject (mutual TLS)
+        "user": request.get(IDENTITY),  # the token's principal (--auth oauth2)
     }
 
 
@@ -74,10 +78,12 @@ class AccessLogger(AbstractAccessLogger):
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         f = access_fields(request, response, time)
+        who = "".join(f' {k}="{f[k]}"' for k in ("client", "user") if f[k])
         self.logger.info(
-            '%s "%s %s" %d %s route=%s session=%s interaction=%s %.1fms',
-            f["remote"], f["method"], f["path"], f["status"], f["source"], f["route"], f["session"],
-            f["interaction"] or "-", f["duration_ms"], extra={"access": f})
+            '%s "%s %s HTTP/%d.%d" %d %s route=%s session=%s interaction=%s %.1fms%s',
+            f["remote"], f["method"], f["path"], request.version.major, request.version.minor, f["status"],
+            f["source"], f["route"], f["session"], f["interaction"] or "-", f["duration_ms"], who,
+            extra={"access": f})
 
 
 def configure_logging(fmt: str = "text", *, access_log: bool = False) -> None:

@@ -17,6 +17,7 @@ import tempfile
 import os
 import signal
 import socket
+import ssl
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,7 @@ from replayer.server.logs import AccessLogger
 from replayer.server.peers import peer_site, peer_socket
 from replayer.server.runtime import log
 from replayer.server.state import LoadedSet
+from replayer.server.tls import resolve_tls, ssl_context
 
 __all__ = ["serve_forever", "run_workers"]
 
@@ -40,8 +42,17 @@ def _has_docs(app: web.Application) -> bool:
     return any(getattr(r, "canonical", "") == "/docs" for r in app.router.resources())
 
 
-def _url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+def _url(host: str, port: int, scheme: str = "http") -> str:
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+def _ssl(config: ServeConfig) -> ssl.SSLContext | None:
+    """The server's TLS context (None: plain HTTP); UsageError for unusable files."""
+    try:
+        tls = resolve_tls(config)
+        return ssl_context(tls) if tls is not None else None
+    except ValueError as e:
+        raise UsageError(str(e)) from None
 
 
 async def serve_forever(config: ServeConfig, live: LoadedSet, *, port: int | None = None, reuse_port: bool = False,
@@ -61,6 +72,7 @@ async def serve_forever(config: ServeConfig, live: LoadedSet, *, port: int | Non
 
 async def _serve(app: web.Application, config: ServeConfig, port: int | None, reuse_port: bool,
                  on_ready: Callable[[str, bool], None] | None) -> None:
+    ctx = _ssl(config)
     # The loaded set is long-lived: move it out of the collector's generations so a full collection
     # does not walk 100k interactions in the middle of serving (a p99 spike otherwise). No gc.collect()
     # first: loading makes no cyclic garbage (a collect found none) and it costs 0.55 s at 100k.
@@ -71,14 +83,18 @@ async def _serve(app: web.Application, config: ServeConfig, port: int | None, re
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port if port is None else port,
-                           reuse_port=reuse_port or None, backlog=1024)
+                           reuse_port=reuse_port or None, backlog=1024, ssl_context=ctx)
         try:
             await site.start()
         except OSError as e:
             raise UsageError(f"cannot listen on {config.host}:{config.port}: {e.strerror or e}") from None
         bound = runner.addresses[0]
+        url = _url(config.host, int(bound[1]), config.scheme)
+        guard = app[RUNTIME].guard
+        if guard is not None:
+            guard.bind(url)
         if on_ready is not None:
-            on_ready(_url(config.host, int(bound[1])), _has_docs(app))
+            on_ready(url, _has_docs(app))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -192,7 +208,7 @@ def _run_workers(config: ServeConfig, live: LoadedSet, announce: Callable[[Banne
         log.error("a worker failed to start")
         return 1
     if not stopping:
-        announce(banner(config, live, _url(config.host, port), b"D" in flags))
+        announce(banner(config, live, _url(config.host, port, config.scheme), b"D" in flags))
     return _supervise(pids, stopping)
 
 

@@ -115,7 +115,7 @@ def test_text_access_log_line(server: Callable[..., tuple[subprocess.Popen[str],
     proc, ready = server(str(cassettes), "--access-log")
     assert requests.get(f"{ready['url']}{INV}/resourcePools", timeout=10).ok
     _, err = stop(proc)
-    assert re.search(rf'127\.0\.0\.1 "GET {INV}/resourcePools" 200 cassette route={INV}/resourcePools '
+    assert re.search(rf'127\.0\.0\.1 "GET {INV}/resourcePools HTTP/1\.1" 200 cassette route={INV}/resourcePools '
                      r"session=default interaction=inv\.yaml#0 \d+\.\dms", err), err
 
 
