@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from replayer.redact import default_rules, redact_json
+from replayer.record.redact import default_rules, redact_json
 
 
 def parsed(body: bytes) -> Any:

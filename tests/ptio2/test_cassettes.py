@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from replayer.cassette_io import load_cassette
+from replayer.cassettes.load import load_cassette
 from replayer.server.config import ServeConfig
 from replayer.server.embedded import EmbeddedServer
 from tests.ptio2.harness import PtiO2

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from replayer.cassette_io import load_cassette
+from replayer.cassettes.load import load_cassette
 from replayer.server.config import ServeConfig
 from replayer.server.embedded import EmbeddedServer
 from tests.ptio2 import walk
