@@ -11,13 +11,13 @@ import pytest
 from replayer.matching import BodyIgnore, MatchOn
 from replayer.server.config import ServeConfig, parse_fault, parse_latency, serve_config
 from replayer.server.state import empty_set
-from replayer.server.workers import banner
+from replayer.server.announce import banner
 
 URL = "http://127.0.0.1:30205"
 
 
 def _banner(config: ServeConfig) -> str:
-    return banner(config, empty_set(config.match_on), URL, True)
+    return banner(config, empty_set(config.match_on), URL, True).text()
 
 
 def test_defaults_stay_short() -> None:
