@@ -63,7 +63,7 @@ class Metrics:
         total = cls()
         for snap in snapshots:
             for source, route, status, n in snap["requests"]:
-                key = (str(source), str(route), int(status))
+                key = (str(source), str(route), str(status))
                 total.requests[key] = total.requests.get(key, 0) + int(n)
             for source, counts in snap["buckets"].items():
                 mine = total.buckets.setdefault(source, [0] * (len(BUCKETS) + 1))

@@ -106,7 +106,7 @@ def test_metric_series_are_bounded() -> None:
     for i in range(MAX_SERIES + 50):
         m.observe("miss", f"/random/{i}", 404, 0.001)
     assert len(m.requests) == MAX_SERIES + 1
-    assert m.requests[("miss", "(other)", 404)] == 50
+    assert m.requests[("miss", "(other)", "404")] == 50
     assert 'o2replay_request_duration_seconds_count{source="miss"} 2050' in m.render()
 
 
