@@ -37,7 +37,7 @@ EXPECTED = {
     "missing_method.yaml": "25: interaction 1: request.method missing (expected a string)",
     "missing_request.yaml": "24: interaction 1: request missing (expected a mapping)",
     "missing_status_code.yaml": "31: interaction 1: response.status.code missing (expected an integer)",
-    "negative_duration.yaml": "37: interaction 1: meta.duration must be a non-negative number of seconds, got -1.5",
+    "negative_duration.yaml": "37: interaction 1: meta.duration must be a non-negative, finite number of seconds, got -1.5",
     "not_utf8.yaml": "5: not UTF-8 text: byte 0xe9 cannot be decoded (save the file as UTF-8)",
     "python_object.yaml": "28: interaction 1: request.body: tag !!python/object/apply:os.system is not allowed: "
                           "a cassette holds plain data (strings, numbers, lists, mappings and !!binary)",

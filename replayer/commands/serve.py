@@ -27,7 +27,7 @@ examples:
 #: Flags whose value feeds ServeConfig (dest -> replay: key).
 FLAG_KEYS = ("cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic",
              "profile", "latency", "workers", "watch", "log_format", "access_log", "admin_token", "auth",
-             "auth_tokens", "journal_size", "page_size")
+             "auth_tokens", "journal_size", "page_size", "max_connections", "header_timeout", "body_timeout")
 
 
 def register(subs: Any) -> None:
@@ -68,6 +68,13 @@ def register(subs: Any) -> None:
                         "(default: no paging for derived answers, the profile's paging for synthetic ones)")
     p.add_argument("--journal-size", type=int, help="requests kept for /__admin/requests (default 1000)")
     p.add_argument("--no-cache", action="store_true", help="do not use or write .o2replay-cache/")
+    p.add_argument("--max-connections", metavar="N",
+                   help="client connections open at once; one more gets a 503 and is closed (default 1000)")
+    p.add_argument("--header-timeout", metavar="SECONDS",
+                   help="a new connection must send its request head within this time, else it is closed "
+                        "(default 10)")
+    p.add_argument("--body-timeout", metavar="SECONDS",
+                   help="a request body must arrive within this time after its head, else 408 (default 30)")
     p.set_defaults(func=run)
 
 

@@ -144,6 +144,9 @@ class ServeConfig:
     journal_size: int = 1000
     page_size: int | None = None  # derived collection answers: None serves every match on one page
     use_cache: bool = True
+    max_connections: int = 1000
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
 
     @property
     def mode(self) -> str:
@@ -157,7 +160,7 @@ class ServeConfig:
 REPLAY_KEYS = (
     "cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic", "profile",
     "latency", "faults", "workers", "watch", "watch_interval", "log_format", "access_log", "admin_token",
-    "auth", "auth_tokens", "journal_size", "page_size",
+    "auth", "auth_tokens", "journal_size", "page_size", "max_connections", "header_timeout", "body_timeout",
 )
 
 
@@ -193,6 +196,16 @@ def _int(value: Any, where: str, low: int, high: int) -> int:
     return n
 
 
+def _seconds(value: Any, where: str) -> float:
+    try:
+        seconds = float(value) if not isinstance(value, bool) else 0.0
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if not 0 < seconds < 1e6:  # also refuses nan and inf
+        raise ValueError(f"{where} must be a positive number of seconds, got {value!r}")
+    return seconds
+
+
 def _choice(value: Any, where: str, choices: tuple[str, ...]) -> str:
     if str(value) not in choices:
         raise ValueError(f"{where} must be one of {', '.join(choices)}, got {value!r}")
@@ -220,11 +233,10 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
         cfg["page_size"] = _int(value, where, 1, 1_000_000)
     elif key == "journal_size":
         cfg["journal_size"] = _int(value, where, 0, 1_000_000)
-    elif key == "watch_interval":
-        interval = float(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else 0.0
-        if not interval > 0:
-            raise ValueError(f"{where} must be a positive number of seconds, got {value!r}")
-        cfg["watch_interval"] = interval
+    elif key == "max_connections":
+        cfg["max_connections"] = _int(value, where, 1, 1_000_000)
+    elif key in ("watch_interval", "header_timeout", "body_timeout"):
+        cfg[key] = _seconds(value, where)
     elif key == "latency":
         cfg["latency"] = parse_latency(value)
     elif key == "log_format":

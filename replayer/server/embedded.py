@@ -16,6 +16,7 @@ from aiohttp import web
 
 from replayer.server.app import create_app
 from replayer.server.config import ServeConfig
+from replayer.server.inbound import INBOUND, KEEPALIVE_TIMEOUT, GuardedSite
 from replayer.server.keys import RUNTIME
 from replayer.server.runtime import Runtime
 from replayer.server.state import LoadedSet
@@ -70,10 +71,10 @@ class EmbeddedServer:
     async def _main(self) -> None:
         self._stop = asyncio.Event()
         self.app = create_app(self.config, live=self._live)
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0)
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0, keepalive_timeout=KEEPALIVE_TIMEOUT)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self.config.host, self.config.port)
+            site = GuardedSite(runner, self.config.host, self.config.port, self.app[INBOUND])
             await site.start()
             host, port = runner.addresses[0][:2]
             self.url = f"http://{host}:{port}"

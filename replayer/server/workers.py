@@ -20,8 +20,10 @@ from typing import Any
 from aiohttp import web
 
 from replayer.errors import UsageError
+from replayer.lifetime import die_with_parent
 from replayer.server.app import create_app
 from replayer.server.config import ServeConfig
+from replayer.server.inbound import INBOUND, KEEPALIVE_TIMEOUT, GuardedSite
 from replayer.server.runtime import log
 from replayer.server.state import LoadedSet
 
@@ -57,10 +59,11 @@ async def serve_forever(config: ServeConfig, live: LoadedSet, *, port: int | Non
     # first: loading makes no cyclic garbage (a collect found none) and it costs 0.55 s at 100k.
     gc.freeze()
     access = log.getChild("access") if config.access_log else None
-    runner = web.AppRunner(app, access_log=access, handle_signals=False, shutdown_timeout=10.0)
+    runner = web.AppRunner(app, access_log=access, handle_signals=False, shutdown_timeout=10.0,
+                           keepalive_timeout=KEEPALIVE_TIMEOUT)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, config.host, config.port if port is None else port,
+        site = GuardedSite(runner, config.host, config.port if port is None else port, app[INBOUND],
                            reuse_port=reuse_port or None, backlog=1024)
         try:
             await site.start()
@@ -93,23 +96,10 @@ def _resolve_port(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _die_with_parent() -> None:
-    """Linux: have the kernel send SIGTERM to this worker if the parent dies, so none is left orphaned."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def _child(config: ServeConfig, live: LoadedSet, port: int, ready_w: int, parent: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    _die_with_parent()
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
+    die_with_parent(parent)
 
     def ready(url: str, docs: bool) -> None:
         os.write(ready_w, b"D" if docs else b"R")
