@@ -173,8 +173,8 @@ class O2IMSRecorder:
             log(f"{LOG_PREFIX} {flow.request.method} {target}: {outcome.reason}")
 
     def error(self, flow: http.HTTPFlow) -> None:
-        """An exchange without a response (upstream down, client gone): nothing is written."""
-        if self.recorder is not None and flow.response is None:
+        """An exchange that failed (upstream down or reset mid-body, client gone): nothing is written."""
+        if self.recorder is not None:
             target = safe_target(flow.request.url, self.recorder.config.rules)
             logger.warning(f"{LOG_PREFIX} not recorded: {flow.request.method} {target}: "
                            f"{flow.error.msg if flow.error else 'no response'}")

@@ -234,9 +234,9 @@ def addon_path() -> Path:
     return checkout if checkout.is_file() else package / "addon_entry.py"
 
 
-#: The child: die with this process (PR_SET_PDEATHSIG, and a watchdog on the stdin pipe it holds), then mitmdump.
-_CHILD = ("import sys; from replayer.lifetime import die_with_parent, watch_parent_pipe; "
-          "die_with_parent({parent}); watch_parent_pipe(sys.stdin.buffer); "
+#: The child: stop cleanly when this process dies (a watchdog on the stdin pipe it holds), then mitmdump.
+_CHILD = ("import os; from replayer.lifetime import watch_parent_pipe; "
+          "os.getppid() == {parent} or os._exit(1); watch_parent_pipe(0); "
           "from mitmproxy.tools.main import mitmdump; mitmdump()")
 
 
