@@ -46,12 +46,15 @@ _SIMPLE_TAGS = frozenset(
 _ODD_CHARS = re.compile(
     "[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
-_SINGLE = re.compile(r"'((?:[^']|'')*)'")
-_SINGLE_ANY = re.compile(r"'((?:[^']|'')*)'")  # matched at an offset, across line breaks
-_DOUBLE_ANY = re.compile(r'"((?:[^"\\]|\\[\s\S])*)"')
-_DOUBLE = re.compile(r'"((?:[^"\\]|\\.)*)"')
+# Quoted scalars: "unrolled" loops with possessive quantifiers (Python 3.11), so a match keeps no
+# backtracking state per character. The plain ``(?:[^"\\]|\\.)*`` form needed about 140 bytes of
+# memory per body byte on vcrpy's long double-quoted bodies (bench/bench_fastyaml.py, docs/performance.md).
+_SINGLE = re.compile(r"'([^']*+(?:''[^']*+)*+)'")
+_SINGLE_ANY = _SINGLE  # matched at an offset, across line breaks
+_DOUBLE_ANY = re.compile(r'"([^"\\]*+(?:\\[\s\S][^"\\]*+)*+)"')
+_DOUBLE = re.compile(r'"([^"\\]*+(?:\\.[^"\\]*+)*+)"')
 _ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
-_QUOTED_KEY = re.compile(r"""('(?:[^']|'')*'|"(?:[^"\\]|\\.)*") *:(?: +|$)""")
+_QUOTED_KEY = re.compile(r"""('[^']*+(?:''[^']*+)*+'|"[^"\\]*+(?:\\.[^"\\]*+)*+") *:(?: +|$)""")
 #: A plain key: no indicator first, no ``#`` and no tab anywhere, no trailing space.
 _PLAIN_KEY = re.compile(r"[^-?:,\[\]{}#&*!|>'\"%@` ][^#]*(?<! )")
 _BLOCK_HEADER = re.compile(r"\|(?:([1-9])([-+]?)|([-+])([1-9])?)?")

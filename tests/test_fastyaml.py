@@ -209,3 +209,22 @@ def test_every_yaml_file_in_the_repository() -> None:
     assert files, "the broken corpus at least is there"
     for path in files:
         agrees(path.read_bytes())
+
+
+def test_a_long_quoted_body_is_read_in_linear_memory() -> None:
+    """vcrpy's double-quoted bodies: memory in proportion to the text, not ~140 bytes per byte."""
+    import tracemalloc
+
+    from bench.bench_fastyaml import make_text
+
+    text = make_text(2_000_000)
+    expected = yaml.load(text, Loader=yaml.CSafeLoader)
+    tracemalloc.start()
+    try:
+        loaded = fastyaml.load(text)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert loaded == expected
+    # the parsed body and its pieces while joining them: a few times the text, never a hundred
+    assert peak < 8 * len(text), f"peak {peak} bytes for a {len(text)}-byte text"
