@@ -24,7 +24,7 @@ _CHILD = r"""
 import json, sys, time
 from pathlib import Path
 import yaml
-from replayer import fastyaml
+from replayer.cassettes import fastyaml
 
 def hwm():
     for line in Path("/proc/self/status").read_text().splitlines():

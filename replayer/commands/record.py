@@ -24,9 +24,9 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 import replayer
-from replayer.config import load_config
+from replayer.project_file import load_config
 from replayer.errors import UsageError
-from replayer.recorder import NOT_SAVED, RecordMode, Recorder, parse_config, parse_flush
+from replayer.record.recorder import NOT_SAVED, RecordMode, Recorder, parse_config, parse_flush
 
 __all__ = ["register", "run", "addon_path", "RecordArgs", "mitmdump_argv", "parse_listen", "check_url"]
 
@@ -231,7 +231,7 @@ def addon_path() -> Path:
     """The addon script: the checkout's ``addons/o2ims_recorder.py``, else the installed package's entry."""
     package = Path(replayer.__file__).resolve().parent
     checkout = package.parent / "addons" / "o2ims_recorder.py"
-    return checkout if checkout.is_file() else package / "addon_entry.py"
+    return checkout if checkout.is_file() else package / "record" / "addon.py"
 
 
 #: The child: stop cleanly when this process dies (a watchdog on the stdin pipe it holds), then mitmdump.

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from replayer import limits
-from replayer.cassette import (
+from replayer.cassettes.model import (
     Cassette,
     Headers,
     Interaction,

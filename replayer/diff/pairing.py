@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from replayer import limits
-from replayer.cassette import Interaction, InteractionKind, Request
+from replayer.cassettes.model import Interaction, InteractionKind, Request
 from replayer.o2ims.routes import template_of
 
 __all__ = ["Pair", "Pairing", "RequestKey", "endpoint_of", "request_key", "pair_interactions"]

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from replayer.server.embedded import EmbeddedServer
-from tests.corpus.hostile_requests import CORPUS, INV, Hostile
+from tests.server.hostile_requests import CORPUS, INV, Hostile
 from tests.server.conftest import POOLS, interaction
 
 Serve = Callable[..., EmbeddedServer]

@@ -36,8 +36,8 @@ from pathlib import Path
 
 import pytest
 
-from replayer.cassette_guard import CassetteLock
-from replayer.cassette_io import load_cassette
+from replayer.cassettes.guard import CassetteLock
+from replayer.cassettes.load import load_cassette
 from replayer.cli import main
 
 from .conftest import client
@@ -227,7 +227,7 @@ def test_a_cassette_another_process_records_is_refused(tmp_path: Path, monkeypat
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, pathlib; from replayer.cassette_guard import CassetteLock; "
+        "import sys, pathlib; from replayer.cassettes.guard import CassetteLock; "
         "lock = CassetteLock(pathlib.Path('lab.yaml')); lock.acquire(); print('held', flush=True); sys.stdin.read()")],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
