@@ -31,6 +31,8 @@ from typing import Any
 import yaml
 from yaml.nodes import ScalarNode
 
+from replayer.limits import MAX_DEPTH
+
 __all__ = ["Unsupported", "load"]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -210,6 +212,8 @@ class _Reader:
 
     def _node(self, parent: int, *, inline: bool) -> Any:
         """The node starting at the cursor; ``inline`` when it follows ``- `` on the same line."""
+        if self.col > MAX_DEPTH:  # each level indents at least one column; libyaml's path words the error
+            raise Unsupported("nested deeper than the limit")
         if self._is_dash():
             return self._sequence(self.col)
         line = self.text[self.pos:self.eol]
@@ -225,6 +229,8 @@ class _Reader:
         text, keys, memo = self.text, self.keys, self.memo
         key, rest = entry
         while True:
+            if key in out:  # libyaml keeps the last silently; the strict loader words the error
+                raise Unsupported("duplicate key")
             if rest:
                 # A plain scalar seen before (GET, OK, application/json ...) was checked and
                 # resolved then: ``memo`` holds nothing else, and no key or quoted text is in it.

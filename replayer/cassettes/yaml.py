@@ -30,6 +30,7 @@ from replayer.cassettes.model import (
     metadata_to_dict,
 )
 from replayer.errors import CassetteError
+from replayer.limits import MAX_DEPTH, depth_message
 
 __all__ = [
     "dump_cassette",
@@ -42,6 +43,40 @@ __all__ = [
 ]
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_Loader):  # type: ignore[misc]
+    """The safe loader, refusing a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[tuple[str, str], int] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key_node.value!r} (first on line {seen[key] + 1}): a mapping "
+                        "holds each key once", key_node.start_mark)
+                seen[key] = int(getattr(key_node.start_mark, "line", 0))
+        return dict(super().construct_mapping(node, deep=deep))
+
+
+def _depth_problem(text: str | bytes) -> int | None:
+    """The line where the YAML structure first nests deeper than ``MAX_DEPTH``, or None (events, no recursion)."""
+    depth = 0
+    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, starts):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return int(getattr(event.start_mark, "line", 0)) + 1
+            elif isinstance(event, ends):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # the load itself reports it, with its line
+    return None
 _BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -127,8 +162,11 @@ def _load_yaml(text: str | bytes, path: str | Path) -> Any:
         except UnicodeDecodeError as e:
             raise CassetteError(path, f"not UTF-8 text: byte 0x{raw[e.start]:02x} cannot be decoded "
                                       "(save the file as UTF-8)", line=raw.count(b"\n", 0, e.start) + 1) from None
+    deep = _depth_problem(text)
+    if deep is not None:
+        raise located(path, text, depth_message(what="the YAML structure"), deep)
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader (C or Python)
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader (C or Python)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         raise located(path, text, yaml_problem(e, text), mark.line + 1 if mark is not None else None) from None
