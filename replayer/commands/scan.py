@@ -76,13 +76,15 @@ def run(args: argparse.Namespace) -> int:
     found = 0
     for f in files:
         try:
-            text = f.read_bytes().decode("utf-8", errors="replace")
+            raw = f.read_bytes()
         except OSError as e:
             raise UsageError(f"{f}: cannot read: {e.strerror}") from None
+        text = raw.decode("utf-8", errors="replace")
         try:
-            cassette = parse_cassette(text, f) if f.suffix in CASSETTE_SUFFIXES else None
-        except CassetteError:
+            cassette = parse_cassette(raw, f) if f.suffix in CASSETTE_SUFFIXES else None
+        except CassetteError as e:
             cassette = None  # not a cassette (or a broken one): its text is still scanned line by line
+            print(f"o2replay scan: note: {e} (scanned as text)", file=sys.stderr)
         findings = scan_cassette(text, cassette, rules) if cassette is not None else scan_text(text, rules)
         for finding in findings:
             print(finding.render(str(f)))
