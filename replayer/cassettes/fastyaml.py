@@ -33,7 +33,7 @@ from yaml.nodes import ScalarNode
 
 from replayer.limits import MAX_DEPTH
 
-__all__ = ["Unsupported", "load"]
+__all__ = ["Unsupported", "Memo", "load"]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -75,12 +75,37 @@ class Unsupported(Exception):
     """The text uses YAML outside the subset this reader handles; parse it with libyaml instead."""
 
 
-def load(data: str | bytes) -> Any:
+class Memo:
+    """What a reader learns about plain scalars, keys and strings, kept across documents.
+
+    Loading a cassette one interaction at a time (``cassettes.stream``) parses thousands of small
+    documents that repeat the same keys and values; sharing one Memo keeps the speed of one big
+    parse. Each cache is emptied past ``limit`` entries, so memory stays bounded on a long stream.
+    """
+
+    __slots__ = ("scalars", "keys", "strings", "limit")
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.scalars: dict[str, Any] = {}
+        self.keys: dict[str, Any] = {}
+        self.strings: dict[str, str] = {}
+        self.limit = limit
+
+    def trimmed(self) -> Memo:
+        """This memo, with any cache past the limit emptied."""
+        for cache in (self.scalars, self.keys, self.strings):
+            if len(cache) > self.limit:
+                cache.clear()
+        return self
+
+
+def load(data: str | bytes, memo: Memo | None = None) -> Any:
     """The document in ``data``, exactly as ``yaml.load(data, CSafeLoader)`` returns it.
 
     Raises ``Unsupported`` for anything outside the subset described in the module docstring.
+    ``memo`` shares what was learnt between calls (see ``Memo``).
     """
-    return _Reader(_text_of(data)).document()
+    return _Reader(_text_of(data), memo.trimmed() if memo is not None else Memo()).document()
 
 
 def _text_of(data: str | bytes) -> str:
@@ -157,14 +182,14 @@ class _Reader:
     __slots__ = ("text", "end", "tabs", "pos", "col", "eol", "memo", "keys", "strings", "resolvers", "wildcard",
                  "loader")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, memo: Memo) -> None:
         self.text = text
         self.end = len(text)
         self.tabs = "\t" in text
         self.pos = self.col = self.eol = 0
-        self.memo: dict[str, Any] = {}
-        self.keys: dict[str, Any] = {}
-        self.strings: dict[str, str] = {}
+        self.memo = memo.scalars
+        self.keys = memo.keys
+        self.strings = memo.strings
         self.resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = _Loader.yaml_implicit_resolvers
         self.wildcard = self.resolvers.get(None, [])
         self.loader: Any = None

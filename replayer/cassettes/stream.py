@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from replayer.cassettes.fastyaml import Memo
 from replayer.cassettes.model import Cassette, Interaction
 from replayer.cassettes.yaml import parse_cassette
 from replayer.errors import CassetteError
@@ -58,11 +59,12 @@ class StreamedCassette:
             for index, interaction in enumerate(whole.interactions):
                 yield Piece(index, interaction, "", 0)
             return
+        memo = Memo()
         for index, (start, end, line) in enumerate(self._items):
             text = _PREFIX + self._raw[start:end].decode("utf-8")  # checked whole in stream_cassette
             offset = line - 1 - _PREFIX_LINES
             try:
-                one = parse_cassette(text, self.path)
+                one = parse_cassette(text, self.path, memo=memo)
             except CassetteError as e:
                 # "first on line 4", "starts at line 5": lines named inside the message move too
                 message = _LINE_IN_MESSAGE.sub(lambda m: f"line {int(m.group(1)) + offset}", e.message)

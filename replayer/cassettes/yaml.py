@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from replayer.cassettes.fastyaml import Unsupported
+from replayer.cassettes.fastyaml import Memo, Unsupported
 from replayer.cassettes.fastyaml import load as _fast_load
 from replayer.cassettes.locate import bad_scalar, locate_field, locate_top, located, yaml_problem
 from replayer.cassettes.model import (
@@ -152,11 +152,14 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def parse_cassette(text: str | bytes, path: str | Path = "<cassette>") -> Cassette:
-    """Parse cassette YAML; raises CassetteError with file, line and interaction index."""
+def parse_cassette(text: str | bytes, path: str | Path = "<cassette>", *, memo: Memo | None = None) -> Cassette:
+    """Parse cassette YAML; raises CassetteError with file, line and interaction index.
+
+    ``memo`` lets many small parses (one interaction at a time) share the fast reader's caches.
+    """
     with gc_paused():
         try:
-            doc = _fast_load(text)
+            doc = _fast_load(text, memo)
         except Unsupported:
             doc = _load_yaml(text, path)
         return _build(doc, text, path)
