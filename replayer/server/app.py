@@ -17,6 +17,7 @@ from replayer.server.config import ServeConfig
 from replayer.server.handlers import ReplayHandler
 from replayer.server.inbound import INBOUND, InboundLimits
 from replayer.server.keys import RUNTIME
+from replayer.server.oauth import build_guard
 from replayer.server.runtime import Runtime
 from replayer.server.state import LoadedSet
 from replayer.server.watch import watch_ctx
@@ -49,6 +50,7 @@ def create_app(config: ServeConfig, *, live: LoadedSet | None = None) -> web.App
     app[RUNTIME] = rt
     app[INBOUND] = InboundLimits(config.max_connections, config.header_timeout, config.body_timeout)
     setup_admin(app)
+    rt.guard = build_guard(config, app)
     _setup_synthetic(app, model)
     if config.watch:
         app.cleanup_ctx.append(watch_ctx)
