@@ -12,7 +12,7 @@ import pytest
 
 from replayer.server.embedded import EmbeddedServer
 from tests.server.hostile_requests import CORPUS, INV, Hostile
-from tests.server.conftest import POOLS, interaction
+from tests.server.conftest import POOLS, Records, interaction
 
 Serve = Callable[..., EmbeddedServer]
 
@@ -60,8 +60,7 @@ def test_the_corpus_is_large_and_named_uniquely() -> None:
 
 
 @pytest.mark.parametrize("mode", ["strict", "synthetic"])
-def test_every_hostile_request_gets_its_one_line_problem(mode: str, serve: Serve,
-                                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_every_hostile_request_gets_its_one_line_problem(mode: str, serve: Serve, server_log: Records) -> None:
     cassettes = {"pools.yaml": [interaction("GET", f"{INV}/resourcePools", body=POOLS)]}
     server = serve(cassettes, strict=mode == "strict", synthetic=mode == "synthetic")
     failures = []
@@ -77,7 +76,7 @@ def test_every_hostile_request_gets_its_one_line_problem(mode: str, serve: Serve
     assert not failures, "\n".join(failures)
     status, _, _ = exchange(server.url, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert status == 200
-    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    errors = [r.getMessage() for r in server_log.records if r.levelno >= logging.ERROR or r.exc_info]
     assert not errors, errors
 
 

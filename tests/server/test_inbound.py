@@ -6,7 +6,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,6 +14,7 @@ import pytest
 from replayer.errors import UsageError
 from replayer.server.config import serve_config
 from replayer.server.embedded import EmbeddedServer
+from tests.server.conftest import Records
 from tests.server.test_hostile_requests import exchange
 
 Serve = Callable[..., EmbeddedServer]
@@ -38,10 +39,10 @@ def closed_by_server(sock: socket.socket) -> bytes:
         data += chunk
 
 
-def logged(caplog: pytest.LogCaptureFixture, text: str, timeout: float = 10.0) -> bool:
+def logged(log: Records, text: str, timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(text in r.getMessage() for r in caplog.records):
+        if any(text in m for m in list(log.messages)):
             return True
         time.sleep(0.02)  # polling the log records of the server thread, bounded by the deadline
     return False
@@ -49,20 +50,18 @@ def logged(caplog: pytest.LogCaptureFixture, text: str, timeout: float = 10.0) -
 
 @pytest.mark.parametrize("sent", [b"", b"GET /health HTTP/1.1\r\nHost: x\r\n", b"G"])
 def test_a_connection_without_a_complete_head_is_closed(sent: bytes, serve: Serve,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, "replayer.server")
+                                                        server_log: Records) -> None:
     server = serve(header_timeout=0.3)
     with connect(server) as sock:
         sock.sendall(sent)
         started = time.monotonic()
         assert closed_by_server(sock) == b""
         assert time.monotonic() - started < 15  # closed by the server, not by our socket timeout
-    assert logged(caplog, "header timeout: closed a connection from 127.0.0.1")
+    assert logged(server_log, "header timeout: closed a connection from 127.0.0.1")
     assert exchange(server.url, HEALTH)[0] == 200  # the server itself is fine
 
 
-def test_a_slow_body_gets_408(serve: Serve, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, "replayer.server")
+def test_a_slow_body_gets_408(serve: Serve, server_log: Records) -> None:
     server = serve(body_timeout=0.3)
     with connect(server) as sock:
         sock.sendall(b"POST /o2ims-infrastructureInventory/v1/subscriptions HTTP/1.1\r\nHost: x\r\n"
@@ -72,11 +71,10 @@ def test_a_slow_body_gets_408(serve: Serve, caplog: pytest.LogCaptureFixture) ->
     assert head.startswith(b"HTTP/1.1 408 ")
     assert b"application/problem+json" in head
     assert json.loads(body)["detail"] == "the request body did not arrive within 0.3 seconds"
-    assert logged(caplog, "body timeout: POST /o2ims-infrastructureInventory/v1/subscriptions")
+    assert logged(server_log, "body timeout: POST /o2ims-infrastructureInventory/v1/subscriptions")
 
 
-def test_past_the_connection_limit_new_connections_get_503(serve: Serve, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, "replayer.server")
+def test_past_the_connection_limit_new_connections_get_503(serve: Serve, server_log: Records) -> None:
     server = serve(max_connections=3, header_timeout=60)
     held = [connect(server) for _ in range(3)]
     try:
@@ -86,7 +84,7 @@ def test_past_the_connection_limit_new_connections_get_503(serve: Serve, caplog:
         assert head.startswith(b"HTTP/1.1 503 ")
         assert b"Retry-After: 1" in head
         assert "its limit (--max-connections)" in json.loads(body)["detail"]
-        assert logged(caplog, "connection limit: 3 connections open (--max-connections)")
+        assert logged(server_log, "connection limit: 3 connections open (--max-connections)")
     finally:
         held.pop().close()
     # One slot is free again once the server has seen the close: a request gets through.
