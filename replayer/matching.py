@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from replayer import limits
 from replayer.cassettes.model import Interaction, InteractionKind, Request, header_value
 from replayer.diff.rules import PathPattern, endpoint_matches, glob_regex, path_tokens
 from replayer.o2ims.routes import normalise_path
@@ -204,7 +205,7 @@ def canonical_body(body: bytes, ignores: Sequence[BodyIgnore] = ()) -> bytes:
     first = body.lstrip()[:1]
     if first in (b"{", b"[", b'"') or first.isdigit():
         try:
-            doc = json.loads(body)
+            doc = limits.loads(body)
         except ValueError:
             return body
         patterns = [p for p in (r.pattern for r in ignores) if p is not None]
@@ -459,7 +460,7 @@ def _body_differences(asked: Any, recorded: Any) -> list[str]:
     if asked is None or asked == recorded:
         return []
     try:
-        a, r = json.loads(asked or b"null"), json.loads(recorded or b"null")
+        a, r = limits.loads(asked or b"null"), limits.loads(recorded or b"null")
     except ValueError:
         return ["body differs (not JSON)"]
     out: list[str] = []
