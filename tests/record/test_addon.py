@@ -138,7 +138,7 @@ def test_an_unwritable_cassette_is_refused_at_start_up(tmp_path: Path, caplog: p
     with taddons.context(addon) as tctx:
         tctx.configure(addon, cassette=str(blocker / "c.yaml"))
         assert addon.recorder is None  # no proxy session that could never be saved
-    assert f"o2ims recorder: cannot record into {blocker / 'c.yaml'}: {blocker} is a file, not a folder" in caplog.text
+    assert f"o2ims-recorder: cannot record into {blocker / 'c.yaml'}: {blocker} is a file, not a folder" in caplog.text
 
 
 def test_a_write_failure_mid_session_loses_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
