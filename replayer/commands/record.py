@@ -265,6 +265,7 @@ def mitmdump_argv(ra: RecordArgs) -> list[str]:
 
 _LISTEN_RE = re.compile(r"(?P<what>.+?) listening at (?P<addr>\S+?)\.?$")
 _RECORDED_RE = re.compile(r"o2ims-recorder: recorded #(?P<n>\d+) (?P<kind>\w+) (?P<rest>.*)$")
+_CLOSED_RE = re.compile(r"o2ims-recorder: closed .*: \d+ exchanges recorded, (?P<caught>\d+) caught")
 _NOISE_RE = re.compile(r"\] ?(client|server) (connect|disconnect)|Loading script|^\s*$")
 _STAMP_RE = re.compile(r"^\[[0-9:.]+\](\[[^\]]*\])?\s*")
 
@@ -332,7 +333,7 @@ def run(args: argparse.Namespace) -> int:
 def _follow(proc: subprocess.Popen[str], ra: RecordArgs, verbose: bool, out: IO[str],
             stopping: threading.Event) -> int:
     assert proc.stdout is not None
-    listening, count = False, 0
+    listening, count, caught = False, 0, 0
     early: list[str] = []  # the first lines: shown only if the proxy fails to start or stops by itself
     for line in _lines(proc.stdout):
         if len(early) < 200:
@@ -347,6 +348,9 @@ def _follow(proc: subprocess.Popen[str], ra: RecordArgs, verbose: bool, out: IO[
         rec = _RECORDED_RE.search(line)
         if rec:
             count = int(rec.group("n"))
+        closed = _CLOSED_RE.search(line)
+        if closed:
+            caught = int(closed.group("caught"))
         if "o2ims-recorder: closed" in line or "o2ims-recorder: recording into" in line:
             continue
         if stopping.is_set() and not verbose and "o2ims-recorder" not in line:
@@ -359,5 +363,7 @@ def _follow(proc: subprocess.Popen[str], ra: RecordArgs, verbose: bool, out: IO[
         what = "stopped" if listening else "did not start"
         raise UsageError(f"the proxy {what}: {_startup_error(early) or f'exit code {code}'}")
     noun = "exchange" if count == 1 else "exchanges"
-    print(f"o2replay record: {count} {noun} recorded into {ra.cassette}", file=out, flush=True)
+    scan = ("no secret left after redaction" if not caught else
+            f"{caught} secret{'s' * (caught != 1)} the rules missed caught by the scan and redacted")
+    print(f"o2replay record: {count} {noun} recorded into {ra.cassette}; {scan}", file=out, flush=True)
     return 0

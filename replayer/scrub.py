@@ -1,0 +1,128 @@
+"""Clean by construction: the detectors of ``o2replay scan`` run over every redacted interaction before it is
+written; whatever they still find is replaced by ``<redacted:scan>``. No IO.
+
+Redaction and scanning are two views of one rule set, but the scan also reads a value in ways the
+redactor does not (a single-line string ``"password: x"``, a ``Basic`` token in an odd place); this pass
+makes a written cassette pass ``o2replay scan`` whatever the traffic. What it catches is counted
+(``Recorder.caught``) and shown in the record summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from replayer.cassette import Headers, Interaction, header_value, is_json_content
+from replayer.redact_formats import decode_text
+from replayer.redact_rules import RedactRules, normalise_name
+from replayer.redact_values import JsonPairs, dumps_json, loads_json
+from replayer.scan import detect, header_value_is_secret, json_findings
+
+__all__ = ["SCAN_PLACEHOLDER", "scrub_interaction", "scrub_text"]
+
+#: What the scan pass writes in place of a secret the rules did not redact.
+SCAN_PLACEHOLDER = "<redacted:scan>"
+
+#: Substrings without which no detector can fire on a string (a cheap test before the regexes).
+_TRIGGERS = (":", "=", "<", "-----BEGIN", "LS0tLS1CRUdJT", "eyJ", "earer", "EARER", "asic", "AKIA", "ASIA")
+
+
+def _may_hit(text: str) -> bool:
+    return any(t in text for t in _TRIGGERS)
+
+
+def scrub_text(text: str, rules: RedactRules) -> tuple[str, list[str]]:
+    """``text`` with every detector hit replaced, line by line, and what was found."""
+    if not _may_hit(text):
+        return text, []
+    found: list[str] = []
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if not _may_hit(line):
+            continue
+        for _ in range(8):  # a replacement can reveal a second hit on the line; bounded
+            hits = detect(line, rules)
+            if not hits:
+                break
+            found.extend(h.what for h in hits)
+            for hit in sorted(hits, key=lambda h: h.start, reverse=True):
+                line = line[:hit.start] + SCAN_PLACEHOLDER + line[hit.end:]
+        lines[i] = line
+    return "\n".join(lines), found
+
+
+def _scrub_json(doc: Any, rules: RedactRules, found: list[str], scopes: tuple[str, ...] = ()) -> Any:
+    """A parsed body with members the scan flags replaced and strings scrubbed (as ``json_findings`` walks)."""
+    if isinstance(doc, (dict, JsonPairs)):
+        items = doc.items() if isinstance(doc, dict) else doc
+        out = []
+        for name, value in items:
+            if list(json_findings({name: value}, rules, scopes, shallow=True)):
+                found.append(f"credential-like field {name!r} has a value")
+                out.append((name, SCAN_PLACEHOLDER if not isinstance(value, (dict, list)) else type(value)()))
+                continue
+            n = normalise_name(name)
+            out.append((name, _scrub_json(value, rules, found, (*scopes, n) if n in rules.scoped else scopes)))
+        return dict(out) if isinstance(doc, dict) else JsonPairs(out)
+    if isinstance(doc, list):
+        return [_scrub_json(v, rules, found, scopes) for v in doc]
+    if isinstance(doc, str):
+        return scrub_text(doc, rules)[0] if _may_hit(doc) and list(json_findings(doc, rules)) else doc
+    return doc
+
+
+def _scrub_body(headers: Headers, body: bytes, rules: RedactRules, found: list[str]) -> bytes:
+    if not body:
+        return body
+    ctype = header_value(headers, "Content-Type") or ""
+    text, charset = decode_text(body, ctype)
+    if not _may_hit(text):
+        return body
+    before = len(found)
+    try:
+        doc = loads_json(text)
+    except ValueError:
+        red, hits = scrub_text(text, rules)
+        found.extend(hits)
+    else:
+        scrubbed = _scrub_json(doc, rules, found)
+        red = text if len(found) == before else dumps_json(scrubbed, indent=2 if is_json_content(ctype) else None)
+        red, hits = scrub_text(red, rules)
+        found.extend(hits)
+    if len(found) == before:
+        return body
+    try:
+        return red.encode(charset)
+    except UnicodeEncodeError:
+        return red.encode("utf-8")
+
+
+def _scrub_headers(headers: Headers, rules: RedactRules, found: list[str]) -> Headers:
+    out: Headers = {}
+    for name, values in headers.items():
+        new = []
+        for value in values:
+            if rules.header_is_secret(name) and header_value_is_secret(name, value):
+                found.append(f"unredacted {name} header")
+                new.append(SCAN_PLACEHOLDER)
+                continue
+            red, hits = scrub_text(value, rules)
+            found.extend(hits)
+            new.append(red)
+        out[name] = new
+    return out
+
+
+def scrub_interaction(interaction: Interaction, rules: RedactRules) -> tuple[Interaction, list[str]]:
+    """The interaction with everything the scan detectors still find replaced, and what they found."""
+    found: list[str] = []
+    req, resp = interaction.request, interaction.response
+    uri, hits = scrub_text(req.uri, rules)
+    found.extend(hits)
+    request = replace(req, uri=uri, headers=_scrub_headers(req.headers, rules, found),
+                      body=_scrub_body(req.headers, req.body, rules, found))
+    response = replace(resp, headers=_scrub_headers(resp.headers, rules, found),
+                       body=_scrub_body(resp.headers, resp.body, rules, found))
+    if not found:
+        return interaction, found
+    return replace(interaction, request=request, response=response), found
