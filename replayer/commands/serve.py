@@ -22,12 +22,13 @@ examples:
   o2replay serve cassettes --strict --synthetic off # CI: a miss is a 404 naming the nearest recordings
   o2replay serve cassettes --match-on method,path,query,body,headers:X-Tenant
   o2replay serve cassettes --latency recorded --watch --workers 2
+  o2replay serve cassettes --notify-allow loopback,10.20.0.0/16,consumer.lab
 """
 
 #: Flags whose value feeds ServeConfig (dest -> replay: key).
 FLAG_KEYS = ("cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic",
              "profile", "latency", "workers", "watch", "log_format", "access_log", "admin_token", "auth",
-             "auth_tokens", "journal_size", "page_size")
+             "auth_tokens", "journal_size", "page_size", "notify_allow")
 
 
 def register(subs: Any) -> None:
@@ -66,6 +67,10 @@ def register(subs: Any) -> None:
     p.add_argument("--page-size", type=int,
                    help="page size of derived and synthetic collection answers, with nextpage_opaque_marker "
                         "(default: no paging for derived answers, the profile's paging for synthetic ones)")
+    p.add_argument("--notify-allow", action="append", metavar="ENTRIES",
+                   help="where subscription callbacks may point: loopback, private, any, an address, a CIDR "
+                        "network, a host name or *.domain (repeatable or comma-separated; default "
+                        "loopback,private; link-local and cloud metadata addresses are always refused)")
     p.add_argument("--journal-size", type=int, help="requests kept for /__admin/requests (default 1000)")
     p.add_argument("--no-cache", action="store_true", help="do not use or write .o2replay-cache/")
     p.set_defaults(func=run)

@@ -15,6 +15,7 @@ from typing import Any
 
 from replayer.errors import UsageError
 from replayer.matching import DEFAULT_MATCH_ON, MatchOn, OnExhausted
+from replayer.synthetic.callbacks import CallbackPolicy, parse_notify_allow
 
 __all__ = [
     "LatencyMode",
@@ -144,6 +145,7 @@ class ServeConfig:
     journal_size: int = 1000
     page_size: int | None = None  # derived collection answers: None serves every match on one page
     use_cache: bool = True
+    callbacks: CallbackPolicy | None = None  # --notify-allow; None: the default (loopback and private)
 
     @property
     def mode(self) -> str:
@@ -157,7 +159,7 @@ class ServeConfig:
 REPLAY_KEYS = (
     "cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic", "profile",
     "latency", "faults", "workers", "watch", "watch_interval", "log_format", "access_log", "admin_token",
-    "auth", "auth_tokens", "journal_size", "page_size",
+    "auth", "auth_tokens", "journal_size", "page_size", "notify_allow",
 )
 
 
@@ -240,6 +242,11 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
         cfg["faults"] = tuple(parse_fault(r, f"{where}[{i}]") for i, r in enumerate(value))
     elif key == "profile":  # like cassettes and auth_tokens: relative to the config file
         cfg[key] = None if value is None else str(base / str(value))
+    elif key == "notify_allow":
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ValueError("expected a list of entries such as [loopback, private, 10.1.0.0/16, consumer.lab]")
+        cfg["callbacks"] = parse_notify_allow(items, source=where)
     elif key in ("host", "admin_token"):
         cfg[key] = None if value is None else str(value)
     else:
