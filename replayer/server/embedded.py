@@ -17,7 +17,8 @@ from aiohttp import web
 from replayer.server.app import create_app
 from replayer.server.config import ServeConfig
 from replayer.server.keys import RUNTIME
-from replayer.server.runtime import Runtime
+from replayer.server.logs import RedactingAccessLogger
+from replayer.server.runtime import Runtime, log
 from replayer.server.state import LoadedSet
 
 __all__ = ["EmbeddedServer"]
@@ -70,7 +71,8 @@ class EmbeddedServer:
     async def _main(self) -> None:
         self._stop = asyncio.Event()
         self.app = create_app(self.config, live=self._live)
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0)
+        access = log.getChild("access") if self.config.access_log else None
+        runner = web.AppRunner(self.app, access_log=access, access_log_class=RedactingAccessLogger, shutdown_timeout=5.0)
         await runner.setup()
         try:
             site = web.TCPSite(runner, self.config.host, self.config.port)

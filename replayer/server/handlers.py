@@ -25,6 +25,7 @@ from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
 from replayer.server import faults as fault_io
 from replayer.server.config import LatencyMode
 from replayer.server.o2ims_bridge import template_of
+from replayer.server.logs import safe_uri
 from replayer.server.runtime import Runtime, log
 from replayer.server.state import INTERACTION, SOURCE
 from replayer.synthetic import SynthRequest, SyntheticO2IMS
@@ -220,7 +221,7 @@ class ReplayHandler:
         rt = self.rt
         near = tuple(rt.live.index.nearest(key))
         status = rt.config.miss_status
-        detail = f"no recorded interaction matches {request.method} {request.path_qs}"
+        detail = f"no recorded interaction matches {request.method} {safe_uri(request.path_qs)}"
         log.warning("%s; nearest: %s", detail,
                     "; ".join(f"{n.source} ({', '.join(n.differences) or 'same'})" for n in near) or "none")
         resp = problem_response(status, detail, request.path, "miss",

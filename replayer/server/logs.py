@@ -7,7 +7,13 @@ import logging
 import sys
 from datetime import datetime, timezone
 
-__all__ = ["configure_logging", "JsonFormatter"]
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web import BaseRequest, StreamResponse
+
+from replayer.redact_rules import default_rules
+from replayer.redact_values import redact_uri, redact_value
+
+__all__ = ["configure_logging", "JsonFormatter", "RedactingAccessLogger", "safe_uri"]
 
 
 class JsonFormatter(logging.Formatter):
@@ -41,3 +47,24 @@ def configure_logging(fmt: str = "text", *, access_log: bool = False) -> None:
     access.handlers[:] = [handler] if access_log else []
     access.setLevel(logging.INFO)
     access.propagate = False
+
+
+def safe_uri(uri: str) -> str:
+    """A request target with credentials in its query (and ``user:password@``) redacted by the recording rules."""
+    return redact_uri(uri, default_rules()) if "?" in uri or "@" in uri or "#" in uri else uri
+
+
+class RedactingAccessLogger(AbstractAccessLogger):
+    """aiohttp's access log line (``%a "%r" %s %b "%{Referer}i" "%{User-Agent}i"`` and the time taken) with the
+    request target and the Referer redacted like a recorded request: no credential from a query reaches a log."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        """Log one served request."""
+        version = request.version
+        referer = request.headers.get("Referer", "-")
+        self.logger.info(
+            '%s "%s %s HTTP/%d.%d" %d %d "%s" "%s" %.6fs',
+            request.remote or "-", request.method, safe_uri(request.path_qs), version.major, version.minor,
+            response.status, response.body_length, redact_value(safe_uri(referer), default_rules()),
+            request.headers.get("User-Agent", "-"), time,
+        )

@@ -22,6 +22,7 @@ from aiohttp import web
 from replayer.errors import UsageError
 from replayer.server.app import create_app
 from replayer.server.config import ServeConfig
+from replayer.server.logs import RedactingAccessLogger
 from replayer.server.runtime import log
 from replayer.server.state import LoadedSet
 
@@ -57,7 +58,8 @@ async def serve_forever(config: ServeConfig, live: LoadedSet, *, port: int | Non
     # first: loading makes no cyclic garbage (a collect found none) and it costs 0.55 s at 100k.
     gc.freeze()
     access = log.getChild("access") if config.access_log else None
-    runner = web.AppRunner(app, access_log=access, handle_signals=False, shutdown_timeout=10.0)
+    runner = web.AppRunner(app, access_log=access, access_log_class=RedactingAccessLogger, handle_signals=False,
+                           shutdown_timeout=10.0)
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port if port is None else port,
