@@ -185,7 +185,9 @@ def pretty_json(body: bytes) -> bytes | None:
     """The body re-encoded as 2-space-indented JSON, or None when it is not JSON (or repeats a member name,
     which a re-encoding would lose)."""
     try:
-        doc = json.loads(body, object_pairs_hook=_unique_members)
+        # UTF-8 only: json.loads would take UTF-16 too, and re-encoding that as UTF-8 would contradict the
+        # message's declared charset.
+        doc = json.loads(body.decode("utf-8"), object_pairs_hook=_unique_members)
     except ValueError:
         return None
     return json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")

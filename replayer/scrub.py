@@ -66,8 +66,10 @@ def _scrub_json(doc: Any, rules: RedactRules, found: list[str], scopes: tuple[st
         return dict(out) if isinstance(doc, dict) else JsonPairs(out)
     if isinstance(doc, list):
         return [_scrub_json(v, rules, found, scopes) for v in doc]
-    if isinstance(doc, str):
-        return scrub_text(doc, rules)[0] if _may_hit(doc) and list(json_findings(doc, rules)) else doc
+    if isinstance(doc, str) and _may_hit(doc) and list(json_findings(doc, rules)):
+        text, hits = scrub_text(doc, rules)
+        found.extend(hits)
+        return text
     return doc
 
 
