@@ -67,19 +67,49 @@ class RedactRules:
     keep_fields: frozenset[str] = frozenset()
     #: HMAC key; when set, string placeholders carry a keyed digest so that two secrets differ.
     key: bytes | None = field(default=None, repr=False)
+    #: Answers already given, by (kind, name, scopes): the same few names come back in every exchange.
+    _answers: dict[tuple[str, str, tuple[str, ...]], bool] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_answers", {})
 
     def _has_word(self, name: str) -> bool:
         return not self.words.isdisjoint(name_words(name))
 
+    def _cached(self, kind: str, name: str, scopes: tuple[str, ...]) -> bool:
+        key = (kind, name, scopes)
+        answer = self._answers.get(key)
+        if answer is None:
+            if len(self._answers) > 65536:  # names are bounded in practice; a fuzzer's are not
+                self._answers.clear()
+            if kind == "h":
+                answer = self._header_is_secret(name)
+            elif kind == "f":
+                answer = self._field_is_secret(name, scopes)
+            else:
+                answer = self._param_is_secret(name)
+            self._answers[key] = answer
+        return answer
+
     def header_is_secret(self, name: str) -> bool:
         """True when a header's value must be redacted."""
+        return self._cached("h", name, ())
+
+    def field_is_secret(self, name: str, scopes: tuple[str, ...] = ()) -> bool:
+        """True when a JSON member / text key named ``name`` (inside ``scopes``) must be redacted."""
+        return self._cached("f", name, scopes)
+
+    def param_is_secret(self, name: str) -> bool:
+        """True when a query parameter or form field must be redacted."""
+        return self._cached("p", name, ())
+
+    def _header_is_secret(self, name: str) -> bool:
         n = normalise_name(name)
         if n in self.keep:
             return False
         return n in self.headers or _globs(self.header_patterns).fullmatch(n) is not None or self._has_word(name)
 
-    def field_is_secret(self, name: str, scopes: tuple[str, ...] = ()) -> bool:
-        """True when a JSON member / text key named ``name`` (inside ``scopes``) must be redacted."""
+    def _field_is_secret(self, name: str, scopes: tuple[str, ...]) -> bool:
         n = normalise_name(name)
         if n in self.keep or n in self.keep_fields:
             return False
@@ -87,8 +117,7 @@ class RedactRules:
             return True
         return any(_globs(self.scoped.get(s, ())).fullmatch(n) is not None for s in scopes)
 
-    def param_is_secret(self, name: str) -> bool:
-        """True when a query parameter or form field must be redacted."""
+    def _param_is_secret(self, name: str) -> bool:
         n = normalise_name(name)
         if n in self.keep:
             return False

@@ -9,8 +9,10 @@ makes a written cassette pass ``o2replay scan`` whatever the traffic. What it ca
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
+from urllib.parse import unquote_plus
 
 from replayer.cassette import Headers, Interaction, header_value, is_json_content
 from replayer.redact_formats import decode_text
@@ -23,23 +25,35 @@ __all__ = ["SCAN_PLACEHOLDER", "scrub_interaction", "scrub_text"]
 #: What the scan pass writes in place of a secret the rules did not redact.
 SCAN_PLACEHOLDER = "<redacted:scan>"
 
-#: Substrings without which no detector can fire on a string (a cheap test before the regexes).
-_TRIGGERS = (":", "=", "<", "-----BEGIN", "LS0tLS1CRUdJT", "eyJ", "earer", "EARER", "asic", "AKIA", "ASIA")
+#: Substrings without which no value pattern of the scan can match.
+_TRIGGERS = ("-----BEGIN", "LS0tLS1CRUdJT", "eyJ", "Basic", "AKIA", "ASIA")
+#: Every name a scan detector reads a value for (``key: v``, ``"key": v``, ``key=v``, ``{key: v}``,
+#: ``key="v"``) is matched by this, so when none of them is secret no name detector can fire.
+_KEY_RE = re.compile(r"""(?:^|(?<=[\s"'{,;?&#]))([\w.\-\[\]%+]+)\\?["']?[ \t]*[:=]""", re.M)
 
 
-def _may_hit(text: str) -> bool:
-    return any(t in text for t in _TRIGGERS)
+def _may_hit(text: str, rules: RedactRules) -> bool:
+    """False when no detector of ``o2replay scan`` can find anything in ``text`` (the common case, decided
+    without running them): no value-pattern trigger, no markup or escapes, and no secret name before a
+    ``:`` or ``=``."""
+    if "\\" in text or "<" in text or any(t in text for t in _TRIGGERS):
+        return True
+    if "earer" in text.lower() or ("://" in text and "@" in text):
+        return True
+    for key in set(_KEY_RE.findall(text)):
+        for name in (key, unquote_plus(key)) if "%" in key or "+" in key else (key,):
+            if rules.field_is_secret(name) or rules.param_is_secret(name) or normalise_name(name) in rules.scoped:
+                return True
+    return False
 
 
 def scrub_text(text: str, rules: RedactRules) -> tuple[str, list[str]]:
     """``text`` with every detector hit replaced, line by line, and what was found."""
-    if not _may_hit(text):
+    if not _may_hit(text, rules):
         return text, []
     found: list[str] = []
     lines = text.split("\n")
     for i, line in enumerate(lines):
-        if not _may_hit(line):
-            continue
         for _ in range(8):  # a replacement can reveal a second hit on the line; bounded
             hits = detect(line, rules)
             if not hits:
@@ -66,7 +80,7 @@ def _scrub_json(doc: Any, rules: RedactRules, found: list[str], scopes: tuple[st
         return dict(out) if isinstance(doc, dict) else JsonPairs(out)
     if isinstance(doc, list):
         return [_scrub_json(v, rules, found, scopes) for v in doc]
-    if isinstance(doc, str) and _may_hit(doc) and list(json_findings(doc, rules)):
+    if isinstance(doc, str) and _may_hit(doc, rules) and list(json_findings(doc, rules)):
         text, hits = scrub_text(doc, rules)
         found.extend(hits)
         return text
@@ -78,7 +92,7 @@ def _scrub_body(headers: Headers, body: bytes, rules: RedactRules, found: list[s
         return body
     ctype = header_value(headers, "Content-Type") or ""
     text, charset = decode_text(body, ctype)
-    if not _may_hit(text):
+    if not _may_hit(text, rules):
         return body
     before = len(found)
     try:
