@@ -54,7 +54,7 @@ bench: $(STAMP) system-deps
 
 ## fuzz: long runs of the schemathesis (synthetic O2IMS) and fast-YAML-reader property tests
 fuzz: $(STAMP)
-	O2REPLAY_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest tests/synthetic/test_schemathesis.py tests/test_fastyaml.py $(PYTEST_ARGS)
+	O2REPLAY_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest tests/synthetic/test_schemathesis.py tests/cassettes/test_fastyaml.py $(PYTEST_ARGS)
 
 ## cassettes: regenerate cassettes/reference/ by recording the synthetic server through the addon
 cassettes: $(STAMP)
@@ -68,7 +68,7 @@ compat:
 	test -x .venv312/bin/python || $(PY312) -m venv .venv312
 	.venv312/bin/python -m pip install -q -e '.[test]'
 	.venv312/bin/python -c "import mitmproxy.version as v; print('mitmproxy', v.VERSION)"
-	.venv312/bin/python -m pytest tests/recorder tests/test_cassette.py tests/test_cassette_io.py $(PYTEST_ARGS)
+	.venv312/bin/python -m pytest tests/record tests/cassettes $(PYTEST_ARGS)
 
 ## typecheck: mypy --strict on replayer/ (also the first step of `make test`)
 typecheck: $(STAMP)

@@ -23,12 +23,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 #: Run inside a tree (``sys.path[0]`` = the tree): build_interaction + dump per exchange, in microseconds, per
-#: scenario; only APIs both trees have.
+#: scenario; only APIs both trees have (the modules moved into packages: either layout is found).
 CHILD = r'''
 import base64, gzip, json, sys, time
-from replayer.cassette import InteractionKind
-from replayer.cassette_io import dump_interaction
-from replayer.recorder import Exchange, build_interaction, parse_config
+try:
+    from replayer.cassettes.model import InteractionKind
+    from replayer.cassettes.yaml import dump_interaction
+    from replayer.record.recorder import Exchange, build_interaction, parse_config
+except ImportError:
+    from replayer.cassette import InteractionKind
+    from replayer.cassette_io import dump_interaction
+    from replayer.recorder import Exchange, build_interaction, parse_config
 
 n = int(sys.argv[1])
 INV = "/o2ims-infrastructureInventory/v1"

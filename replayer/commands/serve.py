@@ -11,7 +11,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from replayer.config import load_config
+from replayer.project_file import load_config
 from replayer.matching import OnExhausted
 
 __all__ = ["register", "run", "FLAG_KEYS"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from replayer.cassette import Interaction, header_value, is_json_content
+from replayer.cassettes.model import Interaction, header_value, is_json_content
 from replayer.matching import normalise_path
 from replayer.o2ims import query as oq
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes

@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
-from replayer.redact_rules import default_rules
-from replayer.redact_values import redact_uri, redact_value
+from replayer.record.redact_rules import default_rules
+from replayer.record.redact_values import redact_uri, redact_value
 
 __all__ = ["configure_logging", "JsonFormatter", "RedactingAccessLogger", "safe_uri"]
 

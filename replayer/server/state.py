@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from replayer.cassette import Interaction
-from replayer.cassette_io import gc_paused, load_cassettes
+from replayer.cassettes.model import Interaction
+from replayer.cassettes.load import load_cassettes
+from replayer.cassettes.yaml import gc_paused
 from replayer.matching import CassetteIndex, MatchOn, normalise_path
 from replayer.server import o2ims_bridge as bridge
 from replayer.server.derived import Derived, build_derived

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from replayer.cassette_io import load_cassette
+from replayer.cassettes.load import load_cassette
 from replayer.o2ims.routes import O2IMS_PATH_PREFIXES
-from replayer.recorder import Exchange, Recorder, parse_config
-from replayer.redact import default_rules, redact_body, redact_headers, redact_uri
-from replayer.scan import scan_cassette, scan_text
+from replayer.record.recorder import Exchange, Recorder, parse_config
+from replayer.record.redact import default_rules, redact_body, redact_headers, redact_uri
+from replayer.record.scan import scan_cassette, scan_text
 
 CANARY = "Cnry7xQ2vLk9pZ"
 INV = "/o2ims-infrastructureInventory/v1"
@@ -299,8 +299,8 @@ BUNDLED = sorted((ROOT / "cassettes").rglob("*.yaml"))
 @pytest.mark.parametrize("path", BUNDLED, ids=[str(p.relative_to(ROOT)) for p in BUNDLED])
 def test_no_false_positive_on_bundled_cassettes(path: Path) -> None:
     """Redacting a bundled cassette again changes nothing, and the scan after redaction finds nothing."""
-    from replayer.redact import redact_interaction
-    from replayer.scrub import scrub_interaction
+    from replayer.record.redact import redact_interaction
+    from replayer.record.scrub import scrub_interaction
 
     for number, interaction in enumerate(load_cassette(path).interactions):
         redacted = redact_interaction(interaction, R)

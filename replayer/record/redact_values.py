@@ -15,7 +15,7 @@ import re
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
-from replayer.redact_rules import RedactRules, bare_placeholder, is_placeholder, label, normalise_name, placeholder
+from replayer.record.redact_rules import RedactRules, bare_placeholder, is_placeholder, label, normalise_name, placeholder
 
 __all__ = [
     "JsonPairs",

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import requests
 
-from replayer.cassette_io import load_cassette
-from replayer.scan import scan_cassette
+from replayer.cassettes.load import load_cassette
+from replayer.record.scan import scan_cassette
 from tests.ptio2.harness import PtiO2
 
 from .conftest import Mitmdump, client

@@ -14,11 +14,11 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote_plus
 
-from replayer.cassette import Headers, Interaction, header_value, is_json_content
-from replayer.redact_formats import decode_text
-from replayer.redact_rules import RedactRules, normalise_name
-from replayer.redact_values import JsonPairs, dumps_json, loads_json
-from replayer.scan import detect, header_value_is_secret, json_findings
+from replayer.cassettes.model import Headers, Interaction, header_value, is_json_content
+from replayer.record.redact_formats import decode_text
+from replayer.record.redact_rules import RedactRules, normalise_name
+from replayer.record.redact_values import JsonPairs, dumps_json, loads_json
+from replayer.record.scan import detect, header_value_is_secret, json_findings
 
 __all__ = ["SCAN_PLACEHOLDER", "scrub_interaction", "scrub_text"]
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from replayer.cassette import Cassette
+from replayer.cassettes.model import Cassette
 from replayer.diff.locate import LineIndex
-from replayer.redact_rules import PLACEHOLDER_RE, RedactRules, default_rules, normalise_name
-from replayer.redact_values import JsonPairs, loads_json
+from replayer.record.redact_rules import PLACEHOLDER_RE, RedactRules, default_rules, normalise_name
+from replayer.record.redact_values import JsonPairs, loads_json
 
 __all__ = ["Finding", "Hit", "detect", "header_value_is_secret", "json_findings", "scan_cassette", "scan_text"]
 

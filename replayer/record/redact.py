@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from replayer.cassette import Headers, Interaction, header_value
-from replayer.redact_formats import redact_body_bytes
-from replayer.redact_rules import (
+from replayer.cassettes.model import Headers, Interaction, header_value
+from replayer.record.redact_formats import redact_body_bytes
+from replayer.record.redact_rules import (
     PLACEHOLDER_RE,
     RedactRules,
     bare_placeholder,
@@ -26,7 +26,7 @@ from replayer.redact_rules import (
     rules_from_dict,
     rules_from_yaml,
 )
-from replayer.redact_values import redact_json, redact_text, redact_uri, redact_value
+from replayer.record.redact_values import redact_json, redact_text, redact_uri, redact_value
 
 __all__ = [
     "PLACEHOLDER_RE",

@@ -20,9 +20,9 @@ import brotli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from replayer.cassette_io import load_cassette
-from replayer.recorder import Exchange, Recorder, parse_config
-from replayer.scan import scan_cassette
+from replayer.cassettes.load import load_cassette
+from replayer.record.recorder import Exchange, Recorder, parse_config
+from replayer.record.scan import scan_cassette
 
 EXAMPLES = int(os.environ.get("O2REPLAY_FUZZ_EXAMPLES", "150"))
 INV = "/o2ims-infrastructureInventory/v1"

@@ -21,9 +21,9 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 import yaml
 
-from replayer.cassette import media_type
-from replayer.redact_rules import RedactRules, is_placeholder, label, placeholder
-from replayer.redact_values import dumps_json, loads_json, redact_json, redact_pairs, redact_text, redact_value
+from replayer.cassettes.model import media_type
+from replayer.record.redact_rules import RedactRules, is_placeholder, label, placeholder
+from replayer.record.redact_values import dumps_json, loads_json, redact_json, redact_pairs, redact_text, redact_value
 
 __all__ = ["redact_body_bytes", "redact_document", "decode_text", "charset_of"]
 
