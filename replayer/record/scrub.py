@@ -28,23 +28,35 @@ SCAN_PLACEHOLDER = "<redacted:scan>"
 #: Substrings without which no value pattern of the scan can match.
 _TRIGGERS = ("-----BEGIN", "LS0tLS1CRUdJT", "eyJ", "Basic", "AKIA", "ASIA")
 #: Every name a scan detector reads a value for (``key: v``, ``"key": v``, ``key=v``, ``{key: v}``,
-#: ``key="v"``) is matched by this, so when none of them is secret no name detector can fire.
-_KEY_RE = re.compile(r"""(?:^|(?<=[\s"'{,;?&#]))([\w.\-\[\]%+]+)\\?["']?[ \t]*[:=]""", re.M)
+#: ``key="v"``) is matched by this, so when none of them is secret no name detector can fire. The second group
+#: is set when the value is already a placeholder or an empty typed one (``0``, ``false``, ``{}``...), which no
+#: detector reports.
+_KEY_RE = re.compile(
+    r"""(?:^|(?<=[\s"'{,;?&#]))([\w.\-\[\]%+]+)\\?["']?[ \t]*[:=][ \t]*"""
+    r"""((?:\\?["']?(?:<redacted[^>\s]*>|%3Credacted[^&;\s"']*%3E)\\?["']?"""
+    r"""|0|false|null|\{\}|\[\])[ \t]*(?:[,}\];&]|$))?""", re.M)
+
+
+def _probe(text: str, rules: RedactRules) -> tuple[bool, bool]:
+    """``(lines, scoped)``: whether a line detector of ``o2replay scan`` could find anything in ``text``, and
+    whether it names a scope (``profileData``) whose members the JSON walk must check. Decided without running
+    the detectors (the common answer is no): a value-pattern trigger, markup other than placeholders, escapes,
+    or a secret name before a ``:`` or ``=``."""
+    probe = text.replace("<redacted", "") if "<redacted" in text else text
+    lines = ("\\" in probe or "<" in probe or any(t in probe for t in _TRIGGERS) or "earer" in probe.lower()
+             or ("://" in probe and "@" in probe))
+    scoped = False
+    for key, done in set(_KEY_RE.findall(text)):
+        for name in (key, unquote_plus(key)) if "%" in key or "+" in key else (key,):
+            lines = lines or not done and (rules.field_is_secret(name) or rules.param_is_secret(name))
+            scoped = scoped or normalise_name(name) in rules.scoped
+        if lines and scoped:
+            break
+    return lines, scoped
 
 
 def _may_hit(text: str, rules: RedactRules) -> bool:
-    """False when no detector of ``o2replay scan`` can find anything in ``text`` (the common case, decided
-    without running them): no value-pattern trigger, no markup or escapes, and no secret name before a
-    ``:`` or ``=``."""
-    if "\\" in text or "<" in text or any(t in text for t in _TRIGGERS):
-        return True
-    if "earer" in text.lower() or ("://" in text and "@" in text):
-        return True
-    for key in set(_KEY_RE.findall(text)):
-        for name in (key, unquote_plus(key)) if "%" in key or "+" in key else (key,):
-            if rules.field_is_secret(name) or rules.param_is_secret(name) or normalise_name(name) in rules.scoped:
-                return True
-    return False
+    return _probe(text, rules)[0]
 
 
 def scrub_text(text: str, rules: RedactRules) -> tuple[str, list[str]]:
@@ -92,7 +104,8 @@ def _scrub_body(headers: Headers, body: bytes, rules: RedactRules, found: list[s
         return body
     ctype = header_value(headers, "Content-Type") or ""
     text, charset = decode_text(body, ctype)
-    if not _may_hit(text, rules):
+    lines, scoped = _probe(text, rules)
+    if not lines and not scoped:
         return body
     before = len(found)
     try:
@@ -103,8 +116,9 @@ def _scrub_body(headers: Headers, body: bytes, rules: RedactRules, found: list[s
     else:
         scrubbed = _scrub_json(doc, rules, found)
         red = text if len(found) == before else dumps_json(scrubbed, indent=2 if is_json_content(ctype) else None)
-        red, hits = scrub_text(red, rules)
-        found.extend(hits)
+        if lines or len(found) > before:
+            red, hits = scrub_text(red, rules)
+            found.extend(hits)
     if len(found) == before:
         return body
     try:
