@@ -30,9 +30,9 @@ _TRIGGERS = ("-----BEGIN", "LS0tLS1CRUdJT", "eyJ", "Basic", "AKIA", "ASIA")
 #: Every name a scan detector reads a value for (``key: v``, ``"key": v``, ``key=v``, ``{key: v}``,
 #: ``key="v"``) is matched by this, so when none of them is secret no name detector can fire. The second group
 #: is set when the value is already a placeholder or an empty typed one (``0``, ``false``, ``{}``...), which no
-#: detector reports.
+#: detector reports. Possessive quantifiers: no backtracking inside a word (this runs on every body).
 _KEY_RE = re.compile(
-    r"""(?:^|(?<=[\s"'{,;?&#]))([\w.\-\[\]%+]+)\\?["']?[ \t]*[:=][ \t]*"""
+    r"""[\s"'{,;?&#]([\w.\-\[\]%+]++)\\?["']?[ \t]*+[:=][ \t]*+"""
     r"""((?:\\?["']?(?:<redacted[^>\s]*>|%3Credacted[^&;\s"']*%3E)\\?["']?"""
     r"""|0|false|null|\{\}|\[\])[ \t]*(?:[,}\];&]|$))?""", re.M)
 
@@ -46,7 +46,7 @@ def _probe(text: str, rules: RedactRules) -> tuple[bool, bool]:
     lines = ("\\" in probe or "<" in probe or any(t in probe for t in _TRIGGERS) or "earer" in probe.lower()
              or ("://" in probe and "@" in probe))
     scoped = False
-    for key, done in set(_KEY_RE.findall(text)):
+    for key, done in set(_KEY_RE.findall("\n" + text)):  # a key may open the text
         for name in (key, unquote_plus(key)) if "%" in key or "+" in key else (key,):
             lines = lines or not done and (rules.field_is_secret(name) or rules.param_is_secret(name))
             scoped = scoped or normalise_name(name) in rules.scoped
