@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from replayer import __version__
+from replayer.environment import apply_environment
 from replayer.errors import ReplayerError
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 #: Subcommands in the order ``o2replay --help`` lists them.
-COMMANDS = ("record", "serve", "scan", "diff", "validate", "textconv")
+COMMANDS = ("record", "serve", "scan", "diff", "validate", "textconv", "tls")
 
 _DESCRIPTION = """\
 Record, replay and diff O-RAN O2IMS traffic.
@@ -30,6 +32,7 @@ Record, replay and diff O-RAN O2IMS traffic.
   diff      show what a real O2IMS changed between two recordings (exit 1 on drift)
   validate  check recorded responses against the O2IMS OpenAPI definitions
   textconv  print a cassette's semantic view, for `git diff` (see docs/diff.md)
+  tls       the local CA of `serve --tls auto`; client certificates for mutual TLS
 
 Run `o2replay COMMAND --help` for the options of one command. Docs: docs/ in the project.
 """
@@ -65,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        # flag > O2REPLAY_* variable > .o2replay.yaml > default: the variables only fill what no flag gave.
+        args.env_origins = apply_environment(parser, args, os.environ)
         return int(args.func(args))
     except ReplayerError as e:
         print(f"o2replay {args.command}: error: {e}", file=sys.stderr)

@@ -42,6 +42,7 @@ __all__ = [
     "redact_text",
     "redact_json",
     "redact_interaction",
+    "safe_uri",
 ]
 
 # --------------------------------------------------------------------------- headers, URI, bodies
@@ -115,3 +116,9 @@ def redact_interaction(interaction: Interaction, rules: RedactRules) -> Interact
         body=redact_body(resp.headers, resp.body, rules),
     )
     return replace(interaction, request=request, response=response)
+
+
+def safe_uri(uri: str) -> str:
+    """A request target with credentials in its query and ``user:password@`` redacted by the default rules (for
+    logs, the replay server's journal and its error answers)."""
+    return redact_uri(uri, default_rules()) if "?" in uri or "@" in uri or "#" in uri else uri

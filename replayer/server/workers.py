@@ -2,17 +2,22 @@
 
 The parent loads and indexes the cassettes once (a bad file exits 2 before any fork), resolves the
 port (0 picks a free one), forks the workers, waits until each is listening, prints the one banner and
-forwards SIGTERM/SIGINT. Each worker has its own cursors, journal and metrics: send one session's
-sequence to one worker (or run one worker) when sequence order matters.
+forwards SIGTERM/SIGINT. Each worker has its own cursors and journal: send one session's sequence to one
+worker (or run one worker) when sequence order matters. Metrics are counted per worker and added up by
+the worker that answers ``/metrics`` (replayer/server/peers.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import shutil
+import tempfile
 import os
 import signal
 import socket
+import ssl
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -20,57 +25,76 @@ from typing import Any
 from aiohttp import web
 
 from replayer.errors import UsageError
+from replayer.server.announce import Banner, banner
 from replayer.server.app import create_app
 from replayer.server.config import ServeConfig
-from replayer.server.logs import RedactingAccessLogger
+from replayer.server.keys import RUNTIME
+from replayer.server.logs import AccessLogger
+from replayer.server.peers import peer_site, peer_socket
 from replayer.server.runtime import log
 from replayer.server.state import LoadedSet
+from replayer.server.tls import resolve_tls, ssl_context
 
-__all__ = ["serve_forever", "run_workers", "banner"]
-
-
-def banner(config: ServeConfig, live: LoadedSet, url: str, docs: bool) -> str:
-    """The one start-up line: URL, cassettes and interactions, mode, docs URL."""
-    parts = [f"o2replay serve: {url}",
-             f"{len(live.cassettes)} cassettes, {live.interactions} interactions",
-             f"mode: {config.mode}, match on {config.match_on}, on exhausted {config.on_exhausted}",
-             f"workers: {config.workers}"]
-    if docs:
-        parts.append(f"docs: {url}/docs")
-    parts.append(f"admin: {url}/__admin/cassettes")
-    return " | ".join(parts)
+__all__ = ["serve_forever", "run_workers"]
 
 
 def _has_docs(app: web.Application) -> bool:
     return any(getattr(r, "canonical", "") == "/docs" for r in app.router.resources())
 
 
-def _url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+def _url(host: str, port: int, scheme: str = "http") -> str:
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+def _ssl(config: ServeConfig) -> ssl.SSLContext | None:
+    """The server's TLS context (None: plain HTTP); UsageError for unusable files."""
+    try:
+        tls = resolve_tls(config)
+        return ssl_context(tls) if tls is not None else None
+    except ValueError as e:
+        raise UsageError(str(e)) from None
 
 
 async def serve_forever(config: ServeConfig, live: LoadedSet, *, port: int | None = None, reuse_port: bool = False,
-                        on_ready: Callable[[str, bool], None] | None = None) -> None:
-    """Serve until SIGTERM or SIGINT, then shut down gracefully (in-flight requests finish)."""
+                        on_ready: Callable[[str, bool], None] | None = None,
+                        peers: tuple[str, tuple[str, ...]] | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down gracefully (in-flight requests finish).
+
+    ``peers``: this worker's private socket and the other workers' (``--workers N``: /metrics adds up).
+    """
     app = create_app(config, live=live)
+    async with contextlib.AsyncExitStack() as stack:
+        if peers is not None:
+            app[RUNTIME].peers = peers[1]
+            await stack.enter_async_context(peer_site(app[RUNTIME], peers[0]))
+        await _serve(app, config, port, reuse_port, on_ready)
+
+
+async def _serve(app: web.Application, config: ServeConfig, port: int | None, reuse_port: bool,
+                 on_ready: Callable[[str, bool], None] | None) -> None:
+    ctx = _ssl(config)
     # The loaded set is long-lived: move it out of the collector's generations so a full collection
     # does not walk 100k interactions in the middle of serving (a p99 spike otherwise). No gc.collect()
     # first: loading makes no cyclic garbage (a collect found none) and it costs 0.55 s at 100k.
     gc.freeze()
     access = log.getChild("access") if config.access_log else None
-    runner = web.AppRunner(app, access_log=access, access_log_class=RedactingAccessLogger, handle_signals=False,
+    runner = web.AppRunner(app, access_log=access, access_log_class=AccessLogger, handle_signals=False,
                            shutdown_timeout=10.0)
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port if port is None else port,
-                           reuse_port=reuse_port or None, backlog=1024)
+                           reuse_port=reuse_port or None, backlog=1024, ssl_context=ctx)
         try:
             await site.start()
         except OSError as e:
             raise UsageError(f"cannot listen on {config.host}:{config.port}: {e.strerror or e}") from None
         bound = runner.addresses[0]
+        url = _url(config.host, int(bound[1]), config.scheme)
+        guard = app[RUNTIME].guard
+        if guard is not None:
+            guard.bind(url)
         if on_ready is not None:
-            on_ready(_url(config.host, int(bound[1])), _has_docs(app))
+            on_ready(url, _has_docs(app))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -106,7 +130,8 @@ def _die_with_parent() -> None:
         pass
 
 
-def _child(config: ServeConfig, live: LoadedSet, port: int, ready_w: int, parent: int) -> None:
+def _child(config: ServeConfig, live: LoadedSet, port: int, ready_w: int, parent: int,
+           peers: tuple[str, tuple[str, ...]]) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     _die_with_parent()
@@ -119,7 +144,7 @@ def _child(config: ServeConfig, live: LoadedSet, port: int, ready_w: int, parent
 
     code = 0
     try:
-        asyncio.run(serve_forever(config, live, port=port, reuse_port=True, on_ready=ready))
+        asyncio.run(serve_forever(config, live, port=port, reuse_port=True, on_ready=ready, peers=peers))
     except BaseException as e:  # noqa: BLE001 - a worker reports and exits, never returns into the parent's code
         log.error("worker %d failed: %s", os.getpid(), e)
         code = 1
@@ -129,10 +154,20 @@ def _child(config: ServeConfig, live: LoadedSet, port: int, ready_w: int, parent
         os._exit(code)
 
 
-def run_workers(config: ServeConfig, live: LoadedSet, print_line: Callable[[str], Any]) -> int:
+def run_workers(config: ServeConfig, live: LoadedSet, announce: Callable[[Banner], Any]) -> int:
     """Fork ``config.workers`` processes on one port; returns the exit code once they have stopped."""
     holder = _resolve_port(config.host, config.port)
     port = holder.getsockname()[1]
+    sockets = tempfile.mkdtemp(prefix="o2replay-workers-")
+    try:
+        return _run_workers(config, live, announce, holder, port, sockets)
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+def _run_workers(config: ServeConfig, live: LoadedSet, announce: Callable[[Banner], Any], holder: socket.socket,
+                 port: int, sockets: str) -> int:
+    paths = [peer_socket(sockets, i) for i in range(config.workers)]
     pids: list[int] = []
     stopping: list[bool] = []
 
@@ -145,12 +180,13 @@ def run_workers(config: ServeConfig, live: LoadedSet, print_line: Callable[[str]
     signal.signal(signal.SIGINT, forward)
     ready_r, ready_w = os.pipe()
     parent = os.getpid()
-    for _ in range(config.workers):
+    for index in range(config.workers):
         pid = os.fork()
         if pid == 0:
             os.close(ready_r)
             holder.close()
-            _child(config, live, port, ready_w, parent)
+            _child(config, live, port, ready_w, parent,
+                   (paths[index], tuple(p for i, p in enumerate(paths) if i != index)))
         pids.append(pid)
         if stopping:
             _stop(pids)
@@ -172,7 +208,7 @@ def run_workers(config: ServeConfig, live: LoadedSet, print_line: Callable[[str]
         log.error("a worker failed to start")
         return 1
     if not stopping:
-        print_line(banner(config, live, _url(config.host, port), b"D" in flags))
+        announce(banner(config, live, _url(config.host, port, config.scheme), b"D" in flags))
     return _supervise(pids, stopping)
 
 
