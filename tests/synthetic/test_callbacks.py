@@ -219,3 +219,16 @@ def test_delivery_checks_the_address_after_dns_resolution_loopback_outside_polic
 def test_delivery_rechecks_a_literal_callback_subscribed_under_another_policy() -> None:
     record = _deliver("http://169.254.169.254/latest/meta-data/", CallbackPolicy())
     assert record["state"] == "blocked" and record["attempts"][0]["attempt"] == 0
+
+
+def test_notify_allow_from_the_environment() -> None:
+    from replayer.cli import build_parser
+    from replayer.commands import serve
+    from replayer.environment import apply_environment
+
+    parser = build_parser()
+    args = parser.parse_args(["serve"])
+    args.env_origins = apply_environment(parser, args, {"O2REPLAY_NOTIFY_ALLOW": "loopback,10.20.0.0/16"})
+    policy = serve.settings(args).callbacks
+    assert policy is not None
+    assert policy.refuse_url("http://10.20.1.1/cb") is None and policy.refuse_url("http://192.168.1.1/cb")
