@@ -2,14 +2,16 @@
 
 The proxy runs as a child process (the same Python); its log lines are read back to print the
 listening address and a live count of recorded exchanges. Ctrl-C or SIGTERM stops it cleanly: the
-addon's final flush completes the cassette before we exit. Flags > ``record:`` in .o2replay.yaml >
-defaults.
+addon's final flush completes the cassette before we exit. Flags > ``O2REPLAY_*`` environment
+variables > ``record:`` in .o2replay.yaml > defaults.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import ipaddress
+import os
 import re
 import signal
 import subprocess
@@ -26,7 +28,7 @@ from urllib.parse import urlsplit
 import replayer
 from replayer.project_file import load_config
 from replayer.errors import UsageError
-from replayer.record.recorder import RecordMode, Recorder, parse_config, parse_flush
+from replayer.record.recorder import NOT_SAVED, RecordMode, Recorder, parse_config, parse_flush
 
 __all__ = ["register", "run", "addon_path", "RecordArgs", "mitmdump_argv", "parse_listen", "check_url"]
 
@@ -68,7 +70,7 @@ def register(subs: Any) -> None:
                    help="the O2IMS base URL (reverse mode) or the next proxy (upstream mode), http(s)://host[:port]")
     p.add_argument("--cassette", metavar="PATH", help="cassette file to write (vcrpy YAML), e.g. cassettes/lab.yaml")
     p.add_argument("--listen", metavar="HOST:PORT", help=f"where the proxy listens (default {_DEFAULT_LISTEN}; port 0 "
-                   "picks a free one)")
+                   "picks a free one; the container image sets 0.0.0.0:8080)")
     p.add_argument("--mode", choices=_MODES, help="proxy mode (default reverse)")
     p.add_argument("--record-mode", choices=[m.value for m in RecordMode],
                    help="once (default): only a missing/empty cassette; new_episodes: append unrecorded requests; "
@@ -157,7 +159,7 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 def _merged(args: argparse.Namespace) -> dict[str, Any]:
-    """Flags over the ``record:`` section of .o2replay.yaml over defaults."""
+    """Flags (and O2REPLAY_* variables, already in ``args``) over the ``record:`` section over defaults."""
     project = load_config()
     section = project.section("record")
     where = project.path or ".o2replay.yaml"
@@ -231,8 +233,9 @@ def _check_recorder(ra: RecordArgs) -> None:
             cassette_flush=ra.flush, record_timing=ra.timing, record_notifications=ra.notifications,
             notification_paths=ra.notification_paths,
         )
-        recorder = Recorder(config)
-    except ValueError as e:
+        recorder = Recorder(config)  # the pre-flight: folder writable, space left, cassette not locked
+        recorder.close()  # nothing recorded: releases the lock for the proxy's own recorder
+    except (ValueError, OSError) as e:
         raise UsageError(str(e)) from None
     if ra.record_mode == RecordMode.ONCE and not recorder.active:
         raise UsageError(recorder.note)
@@ -246,6 +249,20 @@ def addon_path() -> Path:
     package = Path(replayer.__file__).resolve().parent
     checkout = package.parent / "addons" / "o2ims_recorder.py"
     return checkout if checkout.is_file() else package / "record" / "addon.py"
+
+
+#: The child: stop cleanly when this process dies (a watchdog on the stdin pipe it holds), then mitmdump.
+_CHILD = ("import os; from replayer.lifetime import watch_parent_pipe; "
+          "os.getppid() == {parent} or os._exit(1); watch_parent_pipe(0); "
+          "from mitmproxy.tools.main import mitmdump; mitmdump()")
+
+
+def _child_env() -> dict[str, str]:
+    """The environment, with this ``replayer`` importable by the child however it was started."""
+    env = dict(os.environ)
+    root = str(Path(replayer.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
 
 
 def mitmdump_argv(ra: RecordArgs) -> list[str]:
@@ -268,7 +285,7 @@ def mitmdump_argv(ra: RecordArgs) -> list[str]:
         sets["client_certs"] = ra.client_cert
     if ra.upstream_ca:
         sets["ssl_verify_upstream_trusted_ca"] = ra.upstream_ca
-    argv = [sys.executable, "-c", "from mitmproxy.tools.main import mitmdump; mitmdump()",
+    argv = [sys.executable, "-c", _CHILD.format(parent=os.getpid()),
             "-s", str(addon_path()), "--mode", mode, "--listen-host", ra.host, "--listen-port", str(ra.port)]
     for key, value in sets.items():
         argv += ["--set", f"{key}={value}"]
@@ -319,6 +336,13 @@ def _startup_error(lines: list[str]) -> str:
     return msgs[-1] if msgs else ""
 
 
+def _have_mitmproxy() -> bool:
+    try:
+        return importlib.util.find_spec("mitmproxy") is not None
+    except ImportError:  # a finder that refuses it says so by raising
+        return False
+
+
 def _client_pem(ra: RecordArgs, folder: Path) -> RecordArgs:
     """mitmproxy wants the client certificate and its key in one PEM: join separate files into a private one."""
     if not ra.client_key:
@@ -332,13 +356,19 @@ def _client_pem(ra: RecordArgs, folder: Path) -> RecordArgs:
 def run(args: argparse.Namespace) -> int:
     """Run `o2replay record`."""
     with tempfile.TemporaryDirectory(prefix="o2replay-record-") as private:
-        return _run(_client_pem(validate(args), Path(private)), args.verbose)
+        ra = _client_pem(validate(args), Path(private))
+        if not _have_mitmproxy():
+            raise UsageError("recording needs mitmproxy, which is not installed here (the serve image has none: "
+                             "use the record image, or pip install o2ims-replay)")
+        return _run(ra, args.verbose)
 
 
 def _run(ra: RecordArgs, verbose: bool) -> int:
     out = sys.stdout
-    proc = subprocess.Popen(mitmdump_argv(ra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True, bufsize=1)
+    # stdin is a pipe we never write: the child's watchdog sees it close when this process dies.
+    proc = subprocess.Popen(mitmdump_argv(ra), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True, bufsize=1,
+                            env=_child_env())
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -365,8 +395,11 @@ def _follow(proc: subprocess.Popen[str], ra: RecordArgs, verbose: bool, out: IO[
             stopping: threading.Event) -> int:
     assert proc.stdout is not None
     listening, count = False, 0
+    not_saved = ""
     early: list[str] = []  # the first lines: shown only if the proxy fails to start or stops by itself
     for line in _lines(proc.stdout):
+        if NOT_SAVED in line:
+            not_saved = _STAMP_RE.sub("", line).replace("o2ims-recorder: ", "").strip()
         if len(early) < 200:
             early.append(line)
         m = _LISTEN_RE.search(_STAMP_RE.sub("", line))
@@ -390,6 +423,9 @@ def _follow(proc: subprocess.Popen[str], ra: RecordArgs, verbose: bool, out: IO[
     if code != 0 and not stopping.is_set():
         what = "stopped" if listening else "did not start"
         raise UsageError(f"the proxy {what}: {_startup_error(early) or f'exit code {code}'}")
+    if not_saved:
+        print(f"o2replay record: error: {not_saved}", file=sys.stderr, flush=True)
+        return 1
     noun = "exchange" if count == 1 else "exchanges"
     print(f"o2replay record: {count} {noun} recorded into {ra.cassette}", file=out, flush=True)
     return 0
