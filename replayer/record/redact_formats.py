@@ -21,6 +21,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 import yaml
 
+from replayer import limits
 from replayer.cassettes.model import media_type
 from replayer.record.redact_rules import RedactRules, is_placeholder, label, placeholder
 from replayer.record.redact_values import dumps_json, loads_json, redact_json, redact_pairs, redact_text, redact_value
@@ -144,8 +145,9 @@ _Loader.yaml_implicit_resolvers = {
 def _redact_yaml(text: str, rules: RedactRules) -> str:
     """A text that parses as a YAML mapping or list, checked as parsed (line redaction misses flow mappings)."""
     try:
+        limits.check_json_depth(text)  # flow collections nest with the same brackets as JSON
         doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, RecursionError):
         return text
     if not isinstance(doc, (dict, list)):
         return text

@@ -15,6 +15,7 @@ import re
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
+from replayer import limits
 from replayer.record.redact_rules import RedactRules, bare_placeholder, is_placeholder, label, normalise_name, placeholder
 
 __all__ = [
@@ -156,7 +157,9 @@ def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any] | JsonPairs:
 
 
 def loads_json(text: str | bytes) -> Any:
-    """Parse JSON keeping objects with duplicate member names as ``JsonPairs``; raises ValueError."""
+    """Parse JSON keeping objects with duplicate member names as ``JsonPairs``; raises ValueError (also for
+    nesting deeper than ``limits.MAX_DEPTH``)."""
+    limits.check_json_depth(text)
     return json.loads(text, object_pairs_hook=_pairs_hook)
 
 
