@@ -29,6 +29,7 @@ examples:
   o2replay serve cassettes --latency recorded --watch --workers 2
   o2replay serve cassettes --tls auto                # HTTPS; prints the CA to give consumers
   o2replay serve cassettes --tls auto --tls-client-ca auto --auth oauth2   # mutual TLS and OAuth2 roles
+  o2replay serve cassettes --notify-allow loopback,10.20.0.0/16,consumer.lab
 
 exit codes: 0 stopped with Ctrl-C or SIGTERM (in-flight requests finished), 2 bad option, config or cassette
 (one line naming the file and line)
@@ -41,7 +42,8 @@ FLAG_KEYS = ("cassettes", "host", "port", "match_on", "ignore_body", "on_exhaust
              "auth_tokens", "journal_size", "page_size", "cache_dir", "admin_token_file", "ready_file",
              "tls", "tls_cert", "tls_key", "tls_dir", "tls_san", "tls_client_ca",
              "oauth_clients", "oauth_issuer", "oauth_audience", "oauth_jwks", "oauth_roles_claim", "oauth_token_ttl",
-             "max_connections", "header_timeout", "body_timeout")
+             "max_connections", "header_timeout", "body_timeout",
+             "notify_allow")
 
 
 def register(subs: Any) -> None:
@@ -114,6 +116,10 @@ def register(subs: Any) -> None:
     p.add_argument("--ready-file", metavar="PATH",
                    help="once listening, write {\"url\", \"host\", \"port\", \"pid\", \"workers\"} as JSON here "
                         "(removed on exit); with --port 0 this is how a script learns the port")
+    p.add_argument("--notify-allow", action="append", metavar="ENTRIES",
+                   help="where subscription callbacks may point: loopback, private, any, an address, a CIDR "
+                        "network, a host name or *.domain (repeatable or comma-separated; default "
+                        "loopback,private; link-local and cloud metadata addresses are always refused)")
     p.add_argument("--journal-size", type=int, help="requests kept for /__admin/requests (default 1000)")
     p.add_argument("--cache-dir", metavar="DIR",
                    help="keep the load cache here instead of .o2replay-cache/ beside the cassettes "

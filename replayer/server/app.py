@@ -34,7 +34,7 @@ def make_synthetic(config: ServeConfig) -> SyntheticO2IMS | None:
     profile = load_profile(config.profile) if config.profile else load_profile()
     if config.page_size is not None:  # --page-size pages synthetic lists too (over the profile's paging)
         profile = replace(profile, page_size=config.page_size)
-    return SyntheticO2IMS(profile)
+    return SyntheticO2IMS(profile, callbacks=config.callbacks)
 
 
 def _setup_synthetic(app: web.Application, model: SyntheticO2IMS | None) -> None:

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from replayer.matching import RequestKey, key_from_parts, normalise_path
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
+from replayer.record.redact import safe_uri
 from replayer.server import faults as fault_io
 from replayer.server.config import LatencyMode
 from replayer.server.inbound import read_body
@@ -210,7 +211,7 @@ class ReplayHandler:
         rt = self.rt
         near = tuple(rt.live.index.nearest(key))
         status = rt.config.miss_status
-        detail = f"no recorded interaction matches {request.method} {request.path_qs}"
+        detail = f"no recorded interaction matches {request.method} {safe_uri(request.path_qs)}"
         log.warning("%s; nearest: %s", detail,
                     "; ".join(f"{n.source} ({', '.join(n.differences) or 'same'})" for n in near) or "none")
         resp = problem_response(status, detail, request.path, "miss",

@@ -11,6 +11,7 @@ aiohttp app; ``setup_docs(app, model)`` adds ``/openapi.json`` (the server adds 
 from __future__ import annotations
 
 import collections
+import os
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -22,6 +23,7 @@ from replayer.errors import UsageError
 from replayer.o2ims.query import QueryError
 from replayer.o2ims.routes import Route, is_legacy_path, match_route, normalise_path
 from replayer.synthetic import artifacts, cluster, inventory, legacy, monitoring, provisioning
+from replayer.synthetic.callbacks import CallbackPolicy, default_policy
 from replayer.synthetic.context import Ctx, Handler, SynthRequest, SynthResponse, instance_url, problem
 from replayer.synthetic.model import Model, build_model, iso_time
 from replayer.synthetic.notify import Notification, Outbox
@@ -56,8 +58,10 @@ class SyntheticO2IMS:
     """The synthetic O-Cloud: answers O2IMS and legacy-mock requests from a profile, with per-session state."""
 
     def __init__(self, profile: Profile | None = None, *, clock: Callable[[], float] = time.monotonic,
-                 outbox: Outbox | None = None) -> None:
+                 outbox: Outbox | None = None, callbacks: CallbackPolicy | None = None) -> None:
         self.profile = profile if profile is not None else load_profile()
+        #: Where subscription callbacks may point (checked at subscription and again on every delivery).
+        self.callbacks = callbacks if callbacks is not None else default_policy(os.environ)
         try:
             self.model: Model = build_model(self.profile)
         except ValueError as e:

@@ -166,6 +166,9 @@ def _check_subscription(ctx: Ctx, body: Any) -> str | None:
     parts = urlsplit(callback)
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in callback):
         return f"callback: expected an absolute http(s) URL, got {callback!r}"
+    refused = ctx.owner.callbacks.refuse_url(callback)
+    if refused:
+        return f"callback: refused: {refused}"
     consumer = body.get("consumerSubscriptionId")
     if consumer is not None and (not isinstance(consumer, str) or not _UUID.match(consumer)):
         return f"consumerSubscriptionId: expected a UUID, got {consumer!r}"
