@@ -4,7 +4,8 @@ Modules: ``config`` (ServeConfig from flags and ``.o2replay.yaml``), ``state`` (
 pre-built cassette set), ``handlers`` (the catch-all handler and its hot path), ``derived`` (answers from
 recorded collections), ``admin`` (``/__admin/``, ``/health``, ``/metrics``), ``faults``, ``journal``,
 ``metrics``, ``watch`` (``--watch``), ``workers`` (one process or ``--workers N``), ``embedded`` (in a
-thread, for the pytest plugin), ``app`` (``create_app``).
+thread, for the pytest plugin), ``inbound`` (connection limit, read timeouts, body checks), ``app``
+(``create_app``).
 """
 
 from replayer.server.app import create_app
