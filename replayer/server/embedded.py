@@ -120,6 +120,14 @@ class EmbeddedServer:
         with urllib.request.urlopen(req, timeout=10, context=ctx) as resp:  # noqa: S310 - our own server
             return str(json.loads(resp.read())["access_token"])
 
+    def client_cert(self, name: str) -> tuple[str, str]:
+        """A client certificate and key (files) for mutual TLS, issued by the local CA of ``tls_dir``
+        (``tls_client_ca="auto"``), for ``requests``' ``cert=`` or ``token(cert=...)``."""
+        from replayer.security.certs import issue_client_cert
+
+        cert, key = issue_client_cert(self.config.tls_dir, name)
+        return str(cert), str(key)
+
     def call(self, fn: Callable[[], R], timeout: float = 10.0) -> R:
         """Run ``fn`` on the server's loop (where the runtime lives) and return its result."""
         assert self._loop is not None
