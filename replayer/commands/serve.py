@@ -6,8 +6,9 @@ Precedence: a flag beats ``replay:`` in ``.o2replay.yaml``, which beats the buil
 from __future__ import annotations
 
 import argparse
-import sys
 import asyncio
+import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,13 @@ examples:
   o2replay serve cassettes --strict --synthetic off # CI: a miss is a 404 naming the nearest recordings
   o2replay serve cassettes --match-on method,path,query,body,headers:X-Tenant
   o2replay serve cassettes --latency recorded --watch --workers 2
+  o2replay serve cassettes --dialect o-ran-sc        # answer like the O-RAN SC INF O2 service
 """
 
 #: Flags whose value feeds ServeConfig (dest -> replay: key).
 FLAG_KEYS = ("cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic",
              "profile", "latency", "workers", "watch", "log_format", "access_log", "admin_token", "auth",
-             "auth_tokens", "journal_size", "page_size")
+             "auth_tokens", "journal_size", "page_size", "dialect", "rewrite_urls", "run_id")
 
 
 def register(subs: Any) -> None:
@@ -66,6 +68,14 @@ def register(subs: Any) -> None:
     p.add_argument("--page-size", type=int,
                    help="page size of derived and synthetic collection answers, with nextpage_opaque_marker "
                         "(default: no paging for derived answers, the profile's paging for synthetic ones)")
+    p.add_argument("--dialect", choices=("openshift-kni", "o-ran-sc"),
+                   help="behave like this O2IMS implementation (default: the profile's dialect, else what the "
+                        "cassettes recorded, else openshift-kni; see docs/dialects.md)")
+    p.add_argument("--rewrite-urls", action=argparse.BooleanOptionalAction, default=None,
+                   help="rewrite recorded absolute URLs to the address being served (default on)")
+    p.add_argument("--run-id", metavar="TEXT",
+                   help="salt of generated ids (subscription, notification ids); default: fresh per start, "
+                        "so ids never repeat across restarts; fix it for byte-identical runs")
     p.add_argument("--journal-size", type=int, help="requests kept for /__admin/requests (default 1000)")
     p.add_argument("--no-cache", action="store_true", help="do not use or write .o2replay-cache/")
     p.set_defaults(func=run)
@@ -98,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"o2replay serve: note: no cassettes/ folder in {Path.cwd()}; nothing recorded is loaded",
               file=sys.stderr, flush=True)
         config = replace(config, paths=())
+    if config.run_id is None:  # one salt for every worker of this start
+        config = replace(config, run_id=secrets.token_hex(8))
     live = load_set(config.paths, config.match_on, use_cache=config.use_cache,
                      page_size=config.page_size)
     if config.workers > 1:

@@ -1,4 +1,4 @@
-"""The admin API under ``/__admin/`` (issue 3, §6), and ``/health`` and ``/metrics`` (§8).
+"""The admin API under ``/__admin/``, and ``/health`` and ``/metrics``.
 
 Admin routes answer loopback clients only, unless ``--admin-token`` is set: then every client must
 send that bearer token. The guard wraps each admin handler, so the replay hot path has no middleware.
@@ -17,7 +17,7 @@ from aiohttp import web
 from replayer import __version__
 from replayer.errors import ReplayerError
 from replayer.server.config import parse_fault
-from replayer.server.handlers import json_response, problem_response, unauthorised
+from replayer.server.answer import json_response, problem_response, render, unauthorised
 from replayer.server.keys import RUNTIME
 from replayer.server.metrics import CONTENT_TYPE as METRICS_TYPE
 from replayer.server.runtime import Runtime
@@ -45,7 +45,7 @@ def admin_guard(handler: Handler) -> Handler:
         if token:
             scheme, _, given = request.headers.get("Authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
-                return unauthorised(request.path, "the admin API needs the admin bearer token")
+                return render(unauthorised(request.path, "the admin API needs the admin bearer token"))
         elif not _is_loopback(request.remote):
             return problem_response(403, "the admin API answers loopback clients only (see --admin-token)",
                                     request.path, "admin")

@@ -15,6 +15,7 @@ from typing import Any
 
 from replayer.errors import UsageError
 from replayer.matching import DEFAULT_MATCH_ON, MatchOn, OnExhausted
+from replayer.o2ims.dialect import Dialect, parse_dialect
 
 __all__ = [
     "LatencyMode",
@@ -144,6 +145,9 @@ class ServeConfig:
     journal_size: int = 1000
     page_size: int | None = None  # derived collection answers: None serves every match on one page
     use_cache: bool = True
+    dialect: Dialect | None = None  # None: the profile's, else inferred from the cassettes, else openshift-kni
+    rewrite_urls: bool = True  # recorded absolute URLs name the serving address
+    run_id: str | None = None  # salts generated ids (None: a fresh one per start)
 
     @property
     def mode(self) -> str:
@@ -157,7 +161,7 @@ class ServeConfig:
 REPLAY_KEYS = (
     "cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic", "profile",
     "latency", "faults", "workers", "watch", "watch_interval", "log_format", "access_log", "admin_token",
-    "auth", "auth_tokens", "journal_size", "page_size",
+    "auth", "auth_tokens", "journal_size", "page_size", "dialect", "rewrite_urls", "run_id",
 )
 
 
@@ -208,7 +212,7 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
         cfg["match_on"] = MatchOn.parse(value)
     elif key == "on_exhausted":
         cfg["on_exhausted"] = OnExhausted(_choice(value, where, tuple(e.value for e in OnExhausted)))
-    elif key in ("strict", "synthetic", "watch", "access_log"):
+    elif key in ("strict", "synthetic", "watch", "access_log", "rewrite_urls"):
         cfg[key] = _bool(value, where)
     elif key == "port":
         cfg["port"] = _int(value, where, 0, 65535)
@@ -240,7 +244,9 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
         cfg["faults"] = tuple(parse_fault(r, f"{where}[{i}]") for i, r in enumerate(value))
     elif key == "profile":  # like cassettes and auth_tokens: relative to the config file
         cfg[key] = None if value is None else str(base / str(value))
-    elif key in ("host", "admin_token"):
+    elif key == "dialect":
+        cfg["dialect"] = None if value is None else parse_dialect(str(value))
+    elif key in ("host", "admin_token", "run_id"):
         cfg[key] = None if value is None else str(value)
     else:
         raise ValueError(f"unknown key (expected one of {', '.join(REPLAY_KEYS)})")

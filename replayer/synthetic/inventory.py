@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from replayer.o2ims.dialect import Dialect
 from replayer.o2ims.query import QueryError, check_filter
 from replayer.o2ims.spec import ViolationKind, bundled_specs
 from replayer.synthetic.context import Ctx, Handler, SynthResponse, json_response
-from replayer.synthetic.model import API_VERSION
 from replayer.synthetic.state import Subscription
 
 __all__ = [
@@ -32,22 +32,18 @@ __all__ = [
 API = "infrastructureInventory"
 JSON = dict[str, Any]
 
-#: Major version -> the minor versions served (the vendored definitions' info.version).
-VERSIONS: dict[str, dict[str, str]] = {
-    "infrastructureInventory": {"v1": "1.0.0", "v2": "2.0.0"},
-    "infrastructureMonitoring": {"v1": API_VERSION},
-    "infrastructureProvisioning": {"v1": "1.2.0"},
-    "infrastructureCluster": {"v1": API_VERSION},
-    "infrastructureArtifacts": {"v1": API_VERSION},
-}
-
-
 def api_versions(ctx: Ctx) -> SynthResponse:
-    """``/{prefix}/api_versions`` (every version) and ``/{prefix}/vN/api_versions`` (that one)."""
+    """``/{prefix}/api_versions`` (every version) and ``/{prefix}/vN/api_versions`` (that one).
+
+    openshift-kni answers a path ``uriPrefix`` (internal/service/resources/api/server.go ``GetAllVersions``);
+    pti-o2 an absolute URL (o2ims/views/ocloud_route.py ``VersionRouter``: ``request.base_url`` less its last
+    segment)."""
     api, version = ctx.route.api, ctx.route.version
-    known = VERSIONS[api]
-    chosen = [known[version]] if version else list(known.values())
+    known = ctx.rules.api_versions.get(api, {})
+    chosen = [known[version]] if version in known else list(known.values())
     prefix = f"/o2ims-{api}" + (f"/{version}" if version else "")
+    if ctx.rules.absolute_uri_prefix:
+        prefix = ctx.req.base_url.rstrip("/") + prefix
     return ctx.item({"uriPrefix": prefix, "apiVersions": [{"version": v} for v in chosen]})
 
 
@@ -74,9 +70,10 @@ def validate_body(ctx: Ctx) -> str | None:
 
 
 def ocloud(ctx: Ctx) -> SynthResponse:
-    """OCloudInfo (both ``globalcloudId`` and ``globalCloudId``)."""
+    """OCloudInfo (both ``globalcloudId`` and ``globalCloudId``); ``serviceUri`` is the URI root of every O2IMS
+    service (the definitions' example: ``http://localhost:8000``): the base URL the client used."""
     body = dict(ctx.model.ocloud)
-    body["serviceUri"] = f"{ctx.req.base_url.rstrip('/')}/o2ims-{API}/{ctx.route.version}"
+    body["serviceUri"] = ctx.req.base_url.rstrip("/")
     return ctx.item(body)
 
 
@@ -213,18 +210,34 @@ def create_subscription(ctx: Ctx) -> SynthResponse:
     if reason:
         return ctx.problem(400, reason)
     api = ctx.route.api
-    if ctx.state.has_callback(api, body["callback"]):
-        # Only the monitoring definitions document 409; inventory and cluster answer 400 (docs/o2ims-coverage.md).
-        status = 409 if api == "infrastructureMonitoring" else 400
-        return ctx.problem(status, f"a subscription with callback {body['callback']!r} already exists")
+    if _duplicate(ctx, body):
+        status = ctx.rules.duplicate_status.get(api, 400)
+        if ctx.dialect is Dialect.O_RAN_SC:  # o2ims/views/ocloud_view.py subscription_create
+            return ctx.problem(status, "The value of parameters is duplicated")
+        return ctx.problem(status, f"a subscription with callback {body['callback']!r} already exists",
+                           attributes={"callback": body["callback"]})
     number = ctx.state.next_subscription_number()
-    sub_id = ctx.model.id("subscription", ctx.state.name, api, str(number))
+    # The run id salts the id: a fresh server never hands out an id (nor, from it, a notificationId) that an
+    # earlier run gave a consumer.
+    sub_id = ctx.model.id("subscription", ctx.owner.run_id, ctx.state.name, api, str(number))
+    blank = "" if ctx.dialect is Dialect.O_RAN_SC else None  # pti-o2 stores absent members as ""
     sub = Subscription(sub_id, api, ctx.route.version or "v1", body["callback"],
-                       body.get("consumerSubscriptionId"), body.get("filter"))
+                       body.get("consumerSubscriptionId", blank), body.get("filter", blank))
     ctx.state.subscriptions[sub_id] = sub
     ctx.owner.now(ctx.state)
-    location = f"{ctx.path}/{sub_id}"
-    return json_response(201, sub.body(), {"Location": location})
+    headers = {"Location": f"{ctx.path}/{sub_id}"} if ctx.rules.subscription_location else None
+    return json_response(201, sub.body(), headers)
+
+
+def _duplicate(ctx: Ctx, body: dict[str, Any]) -> bool:
+    """openshift-kni: one subscription per callback (a unique_callback constraint); pti-o2: the same callback,
+    filter and consumerSubscriptionId together (o2ims/views/ocloud_view.py ``subscription_create``)."""
+    api = ctx.route.api
+    if ctx.dialect is not Dialect.O_RAN_SC:
+        return ctx.state.has_callback(api, body["callback"])
+    wanted = (body["callback"], body.get("filter") or "", body.get("consumerSubscriptionId") or "")
+    return any(s.api == api and (s.callback, s.filter or "", s.consumer_id or "") == wanted
+               for s in ctx.state.subscriptions.values())
 
 
 def _subscription_param(ctx: Ctx) -> str:
@@ -246,7 +259,8 @@ def delete_subscription(ctx: Ctx) -> SynthResponse:
         return ctx.not_found("subscription", ident)
     del ctx.state.subscriptions[ident]
     ctx.owner.now(ctx.state)
-    return SynthResponse(200, {}, b"")
+    body = ctx.rules.delete_body  # pti-o2 answers the JSON ``true``
+    return SynthResponse(200, {"Content-Type": "application/json"} if body else {}, body)
 
 
 def subscription_handlers() -> dict[str, Handler]:
