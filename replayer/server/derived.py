@@ -27,6 +27,7 @@ from replayer.o2ims.problem import Problem, build_problem, encode_json
 from replayer.o2ims.routes import (
     collection_identity_key,
     default_excluded_at,
+    identity_key_for,
     identity_value,
     is_item_path,
     match_route,
@@ -36,7 +37,7 @@ from replayer.server.overlay import Overlay
 from replayer.server.request import ParsedRequest
 from replayer.server.rewrite import base_of, rewrite_body
 
-__all__ = ["Collection", "DerivedAnswer", "Derived", "build_derived"]
+__all__ = ["Collection", "DerivedAnswer", "Derived", "build_derived", "brought_up_to_date"]
 
 JSON_TYPE = "application/json"
 
@@ -180,6 +181,54 @@ def _item_answer(coll: Collection, req: ParsedRequest, dialect: Dialect, overlay
     except oq.QueryError as e:
         return _bad_query(e, req, dialect, coll.source)
     return DerivedAnswer(200, JSON_TYPE, encode_json(shown), coll.source)
+
+
+def _decoded(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def brought_up_to_date(req: ParsedRequest, body: bytes, dialect: Dialect, overlay: Overlay) -> DerivedAnswer | None:
+    """A recorded 200 answer to ``GET req`` with the session's writes applied, or None when it already agrees
+    with them (or is not a JSON collection or element the writes touch).
+
+    A recording that continues after its own write already shows it (the later recorded list holds the new
+    object): that answer is served as recorded. One that does not (the only recorded list was taken before the
+    write) gets the created objects added, the deleted ones removed and the changes merged, then the request's
+    filter and selectors applied again."""
+    doc = _decoded(body)
+    source = "the recorded answer and this session's writes"
+    if req.path in overlay.collections and isinstance(doc, list) and all(isinstance(x, dict) for x in doc):
+        if any(k == "nextpage_opaque_marker" for k, _ in req.query):
+            return None  # a later page of a recorded list: its window cannot be recomputed
+        items = overlay.apply(req.path, doc, identity_key_for(req.path))
+        if list(items) == doc:
+            return None
+        view = view_of(dialect, req.route, identity_key=None if req.route else identity_key_for(req.path))
+        try:
+            shown, headers = list_answer(items, req.query, view, path=req.path, raw_query=req.raw_query,
+                                         base_url=req.base_url)
+        except oq.QueryError as e:
+            return _bad_query(e, req, dialect, source)
+        return DerivedAnswer(200, JSON_TYPE, encode_json(shown), source, tuple(headers))
+    parent, _, last = req.path.rpartition("/")
+    if parent not in overlay.collections or not isinstance(doc, dict):
+        return None
+    ident = list(req.params.values())[-1] if req.params else last
+    item = overlay.item(parent, ident, doc)
+    if item == doc:
+        return None
+    if item is None:
+        p = build_problem(404, f"{ident!r} was deleted in this session", dialect=dialect, path=req.path,
+                          base_url=req.base_url)
+        return _problem(p, source)
+    try:
+        shown_item = item_answer(item, req.query, view_of(dialect, req.route))
+    except oq.QueryError as e:
+        return _bad_query(e, req, dialect, source)
+    return DerivedAnswer(200, JSON_TYPE, encode_json(shown_item), source)
 
 
 def build_derived(entries: Iterable[tuple[str, Interaction]], page_size: int | None = None) -> Derived:

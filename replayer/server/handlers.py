@@ -28,6 +28,7 @@ from replayer.server.answer import (
     unauthorised,
 )
 from replayer.server.config import LatencyMode
+from replayer.server.derived import DerivedAnswer, brought_up_to_date
 from replayer.server.request import ParsedRequest, base_url_of, parse_request
 from replayer.server.rewrite import rewrite_body, rewrite_headers
 from replayer.server.runtime import Runtime, log
@@ -95,7 +96,7 @@ class ReplayHandler:
                 rt.journal.record(session, method, raw, answer.status, "cassette", answer.interaction)
                 if method not in _READS:
                     rt.overlays.note(session, method, normalise_path(raw.partition("?")[0]), answer.status,
-                                     answer.body)
+                                     answer.body, answer.interaction)
                 return render(answer)
         parsed = parse_request(request, body or await request.read(), session)
         answer = await self._not_recorded(parsed, key, exhausted=seq is not None)
@@ -119,7 +120,7 @@ class ReplayHandler:
         """A cassette hit off the hot path: journal it and note its write."""
         answer = self._hit(p, req.base_url if self.rt.config.rewrite_urls else "")
         self.rt.journal.record(req.session, req.method, req.raw_path, answer.status, "cassette", answer.interaction)
-        self.rt.overlays.note(req.session, req.method, req.path, answer.status, answer.body)
+        self.rt.overlays.note(req.session, req.method, req.path, answer.status, answer.body, answer.interaction)
         return answer
 
     async def _handle_slow(self, request: web.Request, t0: float) -> web.StreamResponse:
@@ -156,17 +157,21 @@ class ReplayHandler:
         return self._done(answer, t0)
 
     async def _answer(self, req: ParsedRequest, key: RequestKey) -> Answer:
-        """The answer without the hot path's shortcuts: the session's writes, cassette, then everything else."""
+        """The answer without the hot path's shortcuts: cassette (brought up to date with the session's
+        writes), then everything else."""
         rt = self.rt
-        if req.method in _READS and (overlay := rt.overlays.get(req.session)) is not None and overlay.touches(req.path):
-            derived = self._derived(req)  # the session changed this collection: the recording alone is stale
-            if derived is not None:
-                return derived
         seq = rt.live.index.sequences.get(key)
         if seq is not None:
             rec = rt.cursors.pick(req.session, key, seq)
             if rec is not None:
-                return self._replay(req, key, rec.payload)
+                answer = self._replay(req, key, rec.payload)
+                overlay = rt.overlays.get(req.session) if req.method in _READS else None
+                if (overlay is not None and answer.status == 200 and overlay.touches(req.path)
+                        and not overlay.recorded_after(req.path, answer.interaction)):
+                    fresh = brought_up_to_date(req, answer.body, rt.dialect, overlay)
+                    if fresh is not None:
+                        return self._derived_answer(req, fresh)
+                return answer
         return await self._not_recorded(req, key, exhausted=seq is not None)
 
     # ----------------------------------------------------------------------- not a cassette hit
@@ -185,8 +190,12 @@ class ReplayHandler:
         # have been created in the synthetic model this session, so without --strict it falls through.
         if d is None or (d.creatable and rt.synthetic is not None and not rt.config.strict):
             return None
-        headers = {"Content-Type": d.content_type, DERIVED_FROM: d.source, **dict(d.headers)}
         rt.journal.record(req.session, req.method, req.raw_path, d.status, "derived", d.source)
+        return self._derived_answer(req, d)
+
+    @staticmethod
+    def _derived_answer(req: ParsedRequest, d: DerivedAnswer) -> Answer:
+        headers = {"Content-Type": d.content_type, DERIVED_FROM: d.source, **dict(d.headers)}
         return Answer(d.status, d.body, "derived", headers, reason=d.reason, template=template_of(req.path))
 
     async def _not_recorded(self, req: ParsedRequest, key: RequestKey, *, exhausted: bool) -> Answer:

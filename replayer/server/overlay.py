@@ -30,8 +30,16 @@ class Changes:
     """The writes to one collection: created objects (in order), replaced or patched ones, deleted ids."""
 
     created: dict[str, JSON] = field(default_factory=dict)
-    changed: dict[str, JSON] = field(default_factory=dict)  # id -> the attributes a PUT/PATCH answered
+    changed: dict[str, JSON] = field(default_factory=dict)  # id -> the attributes a PATCH answered
     deleted: set[str] = field(default_factory=set)
+    live: bool = False  # a write no recording holds (the synthetic model answered it)
+    last_recorded: tuple[str, int] | None = None  # (cassette, index) of the latest recorded write
+
+
+def _position(interaction: str) -> tuple[str, int] | None:
+    """(cassette, index) of an ``X-Replay-Interaction`` value ``<cassette>#<index>``."""
+    name, _, index = interaction.rpartition("#")
+    return (name, int(index)) if name and index.isdigit() else None
 
 
 def _merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> JSON:
@@ -67,14 +75,25 @@ class Overlay:
         """Whether a write of this session changed the collection at ``path`` or the one holding it."""
         return path in self.collections or path.rpartition("/")[0] in self.collections
 
-    def note(self, method: str, path: str, status: int, body: bytes) -> None:
-        """Record the effect of a successful write answered with ``body`` (normalised ``path``)."""
+    def recorded_after(self, path: str, interaction: str | None) -> bool:
+        """Whether the recorded answer ``interaction`` was recorded after every write to the collection of
+        ``path`` in this session (same cassette, later position): then it already shows them."""
+        changes = self.collections.get(path) or self.collections.get(path.rpartition("/")[0])
+        where = _position(interaction) if interaction else None
+        if changes is None or changes.live or changes.last_recorded is None or where is None:
+            return False
+        return where[0] == changes.last_recorded[0] and where[1] > changes.last_recorded[1]
+
+    def note(self, method: str, path: str, status: int, body: bytes, recorded: str | None = None) -> None:
+        """Record the effect of a successful write answered with ``body`` (normalised ``path``); ``recorded``
+        names the recorded interaction that answered it (None: the synthetic model did)."""
         if not 200 <= status < 300 or method in ("GET", "HEAD", "OPTIONS"):
             return
         found = match_route(path)
         kind = found[0].kind if found is not None else None
         if method == "POST" and kind in (RouteKind.COLLECTION, None):
             self._created(path, _json_object(body))
+            self._stamp(path, recorded)
             return
         if kind not in (RouteKind.ITEM, None):
             return
@@ -83,16 +102,28 @@ class Overlay:
         if not parent or not ident:
             return
         changes = self.collections.setdefault(parent, Changes())
+        self._stamp(parent, recorded)
         if method == "DELETE":
             changes.created.pop(ident, None)
             changes.changed.pop(ident, None)
             changes.deleted.add(ident)
         elif method in ("PUT", "PATCH") and (doc := _json_object(body)) is not None:
             if ident in changes.created:
-                base = {} if method == "PUT" else changes.created[ident]
-                changes.created[ident] = _merge(base, doc) if method == "PATCH" else doc
-            else:
-                changes.changed[ident] = doc if method == "PUT" else _merge(changes.changed.get(ident, {}), doc)
+                changes.created[ident] = doc if method == "PUT" else _merge(changes.created[ident], doc)
+            elif method == "PATCH":
+                # Only what a merge patch answered is kept: it holds whatever the write set. A PUT answers a
+                # whole object whose later recorded reads are newer (a provisioning request progressing).
+                changes.changed[ident] = _merge(changes.changed.get(ident, {}), doc)
+
+    def _stamp(self, path: str, recorded: str | None) -> None:
+        changes = self.collections.get(path)
+        if changes is None:
+            return
+        where = _position(recorded) if recorded else None
+        if where is None:
+            changes.live = True
+        elif changes.last_recorded is None or changes.last_recorded[0] != where[0] or where[1] > changes.last_recorded[1]:
+            changes.last_recorded = where
 
     def _created(self, path: str, doc: JSON | None) -> None:
         key = identity_key_for(path)
@@ -106,18 +137,22 @@ class Overlay:
         changes.deleted.discard(str(ident))
 
     def apply(self, path: str, items: Sequence[Mapping[str, Any]], key: str | None) -> Sequence[Mapping[str, Any]]:
-        """The recorded ``items`` of the collection at ``path`` as this session now sees them."""
+        """The recorded ``items`` of the collection at ``path`` as this session now sees them: deleted elements
+        gone, patches merged, created elements the recording lacks appended (a recorded element, taken after the
+        write, is newer than the write's answer and stays as recorded)."""
         changes = self.collections.get(path)
         if changes is None or key is None:
             return items
         out: list[Mapping[str, Any]] = []
+        seen: set[str] = set()
         for item in items:
             ident = str(identity_value(item, key))
-            if ident in changes.deleted or ident in changes.created:
+            seen.add(ident)
+            if ident in changes.deleted:
                 continue
             patch = changes.changed.get(ident)
             out.append(_merge(item, patch) if patch is not None else item)
-        out.extend(changes.created.values())
+        out.extend(obj for ident, obj in changes.created.items() if ident not in seen)
         return out
 
     def item(self, path: str, ident: str, recorded: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
@@ -127,10 +162,9 @@ class Overlay:
             return recorded
         if ident in changes.deleted:
             return None
-        if ident in changes.created:
-            return changes.created[ident]
+        current = recorded if recorded is not None else changes.created.get(ident)
         patch = changes.changed.get(ident)
-        return _merge(recorded, patch) if recorded is not None and patch is not None else recorded
+        return _merge(current, patch) if current is not None and patch is not None else current
 
 
 class Overlays:
@@ -147,8 +181,9 @@ class Overlays:
         """The overlay of ``session``, if it wrote anything."""
         return self._by_session.get(session)
 
-    def note(self, session: str, method: str, path: str, status: int, body: bytes) -> None:
-        """Record a successful write of ``session``."""
+    def note(self, session: str, method: str, path: str, status: int, body: bytes,
+             recorded: str | None = None) -> None:
+        """Record a successful write of ``session`` (``recorded``: the interaction that answered it)."""
         if not 200 <= status < 300 or method in ("GET", "HEAD", "OPTIONS"):
             return
         overlay = self._by_session.get(session)
@@ -158,7 +193,7 @@ class Overlays:
                 self._by_session.popitem(last=False)
         else:
             self._by_session.move_to_end(session)
-        overlay.note(method, path, status, body)
+        overlay.note(method, path, status, body, recorded)
         if not overlay.collections:
             del self._by_session[session]
 
