@@ -16,6 +16,7 @@ Replay-specific diagnostics (a miss's nearest recorded requests) ride as extensi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -34,9 +35,13 @@ def encode_json(doc: Any) -> bytes:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
 def instance_url(base_url: str, path: str) -> str:
-    """An absolute, percent-encoded URL (RFC 3986) of ``path`` under ``base_url``."""
-    return base_url.rstrip("/") + quote(path, safe="/-._~!$&'()*+,;=:@%")
+    """An absolute URL (RFC 3986) of ``path`` under ``base_url``: existing ``%XX`` escapes kept, anything else
+    that may not appear in a URI percent-encoded."""
+    return base_url.rstrip("/") + quote(_LONE_PERCENT.sub("%25", path), safe="/-._~!$&'()*+,;=:@%")
 
 
 def _phrase(status: int) -> str:
