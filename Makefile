@@ -6,8 +6,14 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 30205
 PYTEST_ARGS ?=
+# pti-o2 (the O-RAN SC O2IMS the reference tests run): a .tar.gz, a folder or URL@COMMIT; default: its pinned
+# commit on GitHub. CI has a copy of that commit beside the clone.
+PTIO2_SOURCE ?= $(abspath $(wildcard ../shared/reference/pti-o2/pti-o2-32eb967.tar.gz))
+ifneq ($(strip $(PTIO2_SOURCE)),)
+export PTIO2_SOURCE
+endif
 
-.PHONY: serve test bench fuzz cassettes compat typecheck clean system-deps
+.PHONY: serve test bench fuzz cassettes compat typecheck clean system-deps reference-deps reference-o2ims
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +28,7 @@ serve: $(STAMP)
 	$(BIN)/o2replay serve cassettes --host $(HOST) --port $(PORT)
 
 ## test: mypy --strict on the package, then the whole test suite (bounded fuzz, soak and load tests included)
-test: $(STAMP)
+test: $(STAMP) reference-deps
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -32,13 +38,23 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi; }
 
+## reference-deps: Debian packages the reference O2IMS (pti-o2) needs: PostgreSQL, Redis; installed only when missing
+reference-deps:
+	@{ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql redis-server >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq postgresql redis-server >/dev/null; fi; }
+
+## reference-o2ims: run the O-RAN SC reference O2IMS (pti-o2) seeded with edge1-4 on loopback until Ctrl-C
+reference-o2ims: $(STAMP) reference-deps
+	$(BIN)/python -m tests.ptio2 $(REFERENCE_ARGS)
+
 ## bench: full benchmarks; results go to bench/results/ and are summarised in docs/performance.md
 bench: $(STAMP) system-deps
 	$(BIN)/python -m bench
 
 ## fuzz: long runs of the schemathesis (synthetic O2IMS) and fast-YAML-reader property tests
 fuzz: $(STAMP)
-	O2REPLAY_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest tests/synthetic/test_schemathesis.py tests/test_fastyaml.py $(PYTEST_ARGS)
+	O2REPLAY_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest tests/synthetic/test_schemathesis.py tests/cassettes/test_fastyaml.py $(PYTEST_ARGS)
 
 ## cassettes: regenerate cassettes/reference/ by recording the synthetic server through the addon
 cassettes: $(STAMP)
@@ -52,7 +68,7 @@ compat:
 	test -x .venv312/bin/python || $(PY312) -m venv .venv312
 	.venv312/bin/python -m pip install -q -e '.[test]'
 	.venv312/bin/python -c "import mitmproxy.version as v; print('mitmproxy', v.VERSION)"
-	.venv312/bin/python -m pytest tests/recorder tests/test_cassette.py tests/test_cassette_io.py $(PYTEST_ARGS)
+	.venv312/bin/python -m pytest tests/record tests/cassettes $(PYTEST_ARGS)
 
 ## typecheck: mypy --strict on replayer/ (also the first step of `make test`)
 typecheck: $(STAMP)

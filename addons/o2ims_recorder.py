@@ -3,7 +3,7 @@
     mitmdump -s addons/o2ims_recorder.py --mode reverse:https://o2ims.example:443 \
         --set connection_strategy=lazy --set cassette=cassettes/lab.yaml
 
-Options and record modes: docs/recording.md. The addon itself is ``replayer.addon_entry``; this file
+Options and record modes: docs/recording.md. The addon itself is ``replayer.record.addon``; this file
 only makes it loadable from a checkout, even where ``replayer`` is not installed.
 """
 
@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 try:
-    from replayer.addon_entry import O2IMSRecorder
+    from replayer.record.addon import O2IMSRecorder
 except ImportError:  # a checkout without `pip install -e .`: use the package beside this folder
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from replayer.addon_entry import O2IMSRecorder
+    from replayer.record.addon import O2IMSRecorder
 
 addons = [O2IMSRecorder()]

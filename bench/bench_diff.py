@@ -30,8 +30,10 @@ from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
-from replayer.cassette import Cassette, Interaction, InteractionMeta, Request, Response
-from replayer.cassette_io import CACHE_DIR, dump_cassette, load_cassettes
+from replayer.cassettes.model import Cassette, Interaction, InteractionMeta, Request, Response
+from replayer.cassettes.files import CACHE_DIR
+from replayer.cassettes.load import load_cassettes
+from replayer.cassettes.yaml import dump_cassette
 from replayer.cli import main as o2replay
 from replayer.diff.config import DiffConfig
 from replayer.diff.engine import Side, diff_sides

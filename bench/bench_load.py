@@ -28,8 +28,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from replayer.cassette import Cassette, Interaction, InteractionMeta, Request, Response, normalise_message
-from replayer.cassette_io import CassetteWriter, dump_cassette
+from replayer.cassettes.model import Cassette, Interaction, InteractionMeta, Request, Response, normalise_message
+from replayer.cassettes.files import CassetteWriter
+from replayer.cassettes.yaml import dump_cassette
 
 __all__ = ["main", "measure", "Result", "make_interactions", "write_single", "write_split", "write_vcrpy"]
 
@@ -132,7 +133,7 @@ def write_vcrpy(path: Path, count: int) -> Path:
     """One cassette as vcrpy writes it: its serializer, bodies as they came on the wire (compact JSON)."""
     from vcr.serializers import yamlserializer
 
-    from replayer.cassette import interaction_to_dict
+    from replayer.cassettes.model import interaction_to_dict
 
     dicts = []
     for i in make_interactions(count):
@@ -193,14 +194,14 @@ def _load(kind: str, target: Path) -> int:
         import yaml
 
         return sum(len(yaml.load(f.read_bytes(), Loader=yaml.CSafeLoader)["interactions"]) for f in _files(target))
-    from replayer.cassette_io import load_cassettes
+    from replayer.cassettes.load import load_cassettes
 
     return sum(len(lc.cassette) for lc in load_cassettes([target], use_cache=(kind == "warm")))
 
 
 def measure(kind: str, target: Path) -> dict[str, float]:
     """Run one load in this process; the child side of ``_run``."""
-    import replayer.cassette_io  # noqa: F401 - imports are not part of the load time
+    import replayer.cassettes.load  # noqa: F401 - imports are not part of the load time
     import vcr  # noqa: F401
     import yaml  # noqa: F401
 
@@ -322,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _prime(target: Path) -> dict[str, float]:
-    from replayer.cassette_io import load_cassettes
+    from replayer.cassettes.load import load_cassettes
 
     return {"interactions": sum(len(lc.cassette) for lc in load_cassettes([target]))}
 

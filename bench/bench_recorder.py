@@ -25,11 +25,11 @@ from pathlib import Path
 
 import requests
 
-from replayer.cassette import Interaction, Request, Response, normalise_message
-from replayer.cassette_io import dump_interaction
+from replayer.cassettes.model import Interaction, Request, Response, normalise_message
+from replayer.cassettes.yaml import dump_interaction
 from replayer.o2ims.routes import O2IMS_PATH_PREFIXES
-from replayer.recorder import Exchange, Recorder, parse_config
-from replayer.redact import default_rules, redact_interaction
+from replayer.record.recorder import Exchange, Recorder, parse_config
+from replayer.record.redact import default_rules, redact_interaction
 
 ROOT = Path(__file__).resolve().parents[1]
 INV = "/o2ims-infrastructureInventory/v1"

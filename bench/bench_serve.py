@@ -37,8 +37,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from replayer.cassette import Cassette, Interaction, Request, Response
-from replayer.cassette_io import dump_cassette
+from replayer.cassettes.model import Cassette, Interaction, Request, Response
+from replayer.cassettes.yaml import dump_cassette
 
 INV = "/o2ims-infrastructureInventory/v1"
 HIT = f"{INV}/resourcePools"

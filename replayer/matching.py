@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
-from replayer.cassette import Interaction, InteractionKind, Request, header_value
+from replayer.cassettes.model import Interaction, InteractionKind, Request, header_value
 from replayer.o2ims.routes import normalise_path
 
 __all__ = [
@@ -109,7 +109,7 @@ SECRET_VALUE = "<secret>"
 
 @functools.lru_cache(maxsize=1)
 def _secret_param() -> Callable[[str], bool]:
-    from replayer.redact import default_rules
+    from replayer.record.redact import default_rules
 
     return functools.lru_cache(maxsize=1024)(default_rules().param_is_secret)
 

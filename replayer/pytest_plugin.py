@@ -47,7 +47,7 @@ class ServerPool:
 
     def get(self, paths: tuple[str, ...], settings: dict[str, Any], rootpath: Path) -> Any:
         """A running server for these cassettes and settings (started on first use)."""
-        from replayer.config import load_config
+        from replayer.project_file import load_config
         from replayer.server.config import serve_config
         from replayer.server.embedded import EmbeddedServer
 

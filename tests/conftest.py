@@ -15,3 +15,6 @@ os.environ["O2REPLAY_NOTIFY_LOOPBACK_ONLY"] = "1"
 # mismatch" (gh-106905) when a module is first compiled deep inside a running test; importing here avoids it.
 for _name in COMMANDS:
     importlib.import_module(f"replayer.commands.{_name}")
+
+# A real pti-o2 (O-RAN SC INF O2 service) for the tests that ask for it: tests/ptio2/fixtures.py.
+pytest_plugins = ["tests.ptio2.fixtures"]

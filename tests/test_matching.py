@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from replayer.cassette import Interaction, InteractionKind, InteractionMeta, Request, Response
+from replayer.cassettes.model import Interaction, InteractionKind, InteractionMeta, Request, Response
 from replayer.matching import (
     DEFAULT_MATCH_ON,
     CassetteIndex,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from replayer.cassette import Cassette
-from replayer.cassette_io import dump_cassette
+from replayer.cassettes.model import Cassette
+from replayer.cassettes.yaml import dump_cassette
 from tests.server.conftest import INV, POOLS, PROV, interaction
 
 pytest_plugins = ["pytester"]

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from replayer.cassette import Interaction
-from replayer.cassette_io import atomic_write, load_cassettes
-from replayer.config import load_config
+from replayer.cassettes.model import Interaction
+from replayer.cassettes.files import atomic_write
+from replayer.cassettes.load import load_cassettes
+from replayer.project_file import load_config
 from replayer.diff.config import DiffConfig, parse_diff_config
 from replayer.diff.engine import SchemaCheck, Side, diff_sides
 from replayer.diff.git import repo_root, side_at_revision, side_in_worktree, split_range

@@ -23,9 +23,9 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 import replayer
-from replayer.config import load_config
+from replayer.project_file import load_config
 from replayer.errors import UsageError
-from replayer.recorder import RecordMode, Recorder, parse_config, parse_flush
+from replayer.record.recorder import RecordMode, Recorder, parse_config, parse_flush
 
 __all__ = ["register", "run", "addon_path", "RecordArgs", "mitmdump_argv", "parse_listen", "check_url"]
 
@@ -229,7 +229,7 @@ def addon_path() -> Path:
     """The addon script: the checkout's ``addons/o2ims_recorder.py``, else the installed package's entry."""
     package = Path(replayer.__file__).resolve().parent
     checkout = package.parent / "addons" / "o2ims_recorder.py"
-    return checkout if checkout.is_file() else package / "addon_entry.py"
+    return checkout if checkout.is_file() else package / "record" / "addon.py"
 
 
 def mitmdump_argv(ra: RecordArgs) -> list[str]:

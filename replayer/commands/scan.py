@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from replayer.cassette_io import CACHE_DIR, CASSETTE_SUFFIXES, parse_cassette
+from replayer.cassettes.files import CACHE_DIR, CASSETTE_SUFFIXES
+from replayer.cassettes.yaml import parse_cassette
 from replayer.errors import CassetteError, UsageError
-from replayer.redact import default_rules, rules_from_yaml
-from replayer.scan import scan_cassette, scan_text
+from replayer.record.redact import default_rules, rules_from_yaml
+from replayer.record.scan import scan_cassette, scan_text
 
 __all__ = ["register", "run", "SCANNED_SUFFIXES"]
 

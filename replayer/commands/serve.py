@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from replayer.config import load_config
+from replayer.project_file import load_config
 from replayer.matching import OnExhausted
 
 __all__ = ["register", "run", "FLAG_KEYS"]

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from replayer.cassette_io import load_cassette
+from replayer.cassettes.load import load_cassette
 from replayer.commands.diff import load_diff_config
 from replayer.diff.textview import semantic_view
 from replayer.errors import CassetteError

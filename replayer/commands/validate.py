@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from replayer.cassette_io import load_cassettes
+from replayer.cassettes.load import load_cassettes
 from replayer.commands.diff import add_output_options, emit, load_diff_config, threshold, use_colour
 from replayer.diff.git import committed_at
 from replayer.diff.locate import resolve_lines

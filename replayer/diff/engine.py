@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from replayer.cassette import (
+from replayer.cassettes.model import (
     Cassette,
     Headers,
     Interaction,

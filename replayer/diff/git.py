@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from replayer.cassette_io import CACHE_DIR, CASSETTE_SUFFIXES, find_cassettes, load_cassette, parse_cassette
+from replayer.cassettes.files import CACHE_DIR, CASSETTE_SUFFIXES, find_cassettes
+from replayer.cassettes.load import load_cassette
+from replayer.cassettes.yaml import parse_cassette
 from replayer.diff.engine import Side
 from replayer.errors import CassetteError, UsageError
 

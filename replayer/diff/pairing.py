@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from replayer.cassette import Interaction, InteractionKind, Request
+from replayer.cassettes.model import Interaction, InteractionKind, Request
 from replayer.o2ims.routes import template_of
 
 __all__ = ["Pair", "Pairing", "RequestKey", "endpoint_of", "request_key", "pair_interactions"]

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from replayer.cassette import Cassette, Interaction, InteractionKind
+from replayer.cassettes.model import Cassette, Interaction, InteractionKind
 from replayer.diff.config import DiffConfig
 from replayer.diff.engine import header_values, json_body
 from replayer.diff.identity import endpoint_keys_for, prepare

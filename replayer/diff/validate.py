@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from replayer.cassette import Cassette, Interaction, InteractionKind, header_value
+from replayer.cassettes.model import Cassette, Interaction, InteractionKind, header_value
 from replayer.diff.config import DiffConfig, severity_for
 from replayer.diff.model import Drift, DriftKind, Location, Report, Severity
 from replayer.diff.pairing import endpoint_of

@@ -20,7 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from replayer.cassette import media_type
+from replayer.cassettes.model import media_type
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE
 from replayer.o2ims.routes import TemplateIndex, normalise_path
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from replayer.cassette import Interaction, header_value, is_json_content
+from replayer.cassettes.model import Interaction, header_value, is_json_content
 from replayer.o2ims import query as oq
 from replayer.o2ims.dialect import Dialect
 from replayer.o2ims.listing import View, item_answer, list_answer, view_of

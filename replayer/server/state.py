@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from replayer.cassette import Interaction
-from replayer.cassette_io import gc_paused, load_cassettes
+from replayer.cassettes.load import load_cassettes
+from replayer.cassettes.model import Interaction
+from replayer.cassettes.yaml import gc_paused
 from replayer.matching import CassetteIndex, MatchOn
 from replayer.o2ims.dialect import Inference, infer_dialect
 from replayer.o2ims.routes import normalise_path, template_of

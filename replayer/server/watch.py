@@ -15,7 +15,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from replayer.cassette_io import find_cassettes
+from replayer.cassettes.files import find_cassettes
 from replayer.errors import ReplayerError
 from replayer.server.keys import RUNTIME
 from replayer.server.runtime import Runtime, log

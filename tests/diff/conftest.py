@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from replayer.cassette import Cassette, Interaction, InteractionMeta, Request, Response
-from replayer.cassette_io import dump_cassette
+from replayer.cassettes.model import Cassette, Interaction, InteractionMeta, Request, Response
+from replayer.cassettes.yaml import dump_cassette
 
 POOLS = "/o2ims-infrastructureInventory/v1/resourcePools"
 DMS = "/o2ims-infrastructureInventory/v1/deploymentManagers"

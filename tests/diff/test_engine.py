@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from replayer.cassette import Interaction
+from replayer.cassettes.model import Interaction
 from replayer.diff.config import DiffConfig, parse_diff_config
 from replayer.diff.engine import diff_interactions
 from replayer.diff.identity import KeyedList, prepare
@@ -193,7 +193,7 @@ def test_prepare_keys_nested_arrays_by_their_identity() -> None:
 def test_notifications_pair_by_callback_and_position() -> None:
     from dataclasses import replace
 
-    from replayer.cassette import InteractionKind, InteractionMeta
+    from replayer.cassettes.model import InteractionKind, InteractionMeta
 
     def note(n: int, severity: str) -> Interaction:
         body = json.dumps({"notificationId": f"n{n}", "alarmEventRecordId": "a1", "perceivedSeverity": severity})

@@ -19,7 +19,7 @@ import pytest
 import requests
 from aiohttp import web
 
-from replayer.cassette_io import load_cassette
+from replayer.cassettes.load import load_cassette
 from replayer.cli import main
 from replayer.errors import CassetteError
 

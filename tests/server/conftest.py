@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from replayer.cassette import Cassette, Interaction, InteractionMeta, Request, Response
-from replayer.cassette_io import atomic_write, dump_cassette
+from replayer.cassettes.model import Cassette, Interaction, InteractionMeta, Request, Response
+from replayer.cassettes.files import atomic_write
+from replayer.cassettes.yaml import dump_cassette
 from replayer.server.config import ServeConfig
 from replayer.server.embedded import EmbeddedServer
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from replayer.cassette import Interaction, InteractionMeta, Request, Response
+from replayer.cassettes.model import Interaction, InteractionMeta, Request, Response
 from replayer.o2ims.dialect import Dialect
 from replayer.server.embedded import EmbeddedServer
 from replayer.synthetic import SynthRequest, SyntheticO2IMS

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from replayer.cassette import Interaction, InteractionKind
-from replayer.cassette_io import load_cassette
+from replayer.cassettes.model import Interaction, InteractionKind
+from replayer.cassettes.load import load_cassette
 from replayer.server.config import ServeConfig
 from replayer.server.embedded import EmbeddedServer
 from replayer.server.rewrite import base_of, rewrite_body
 
-REFERENCE = Path(__file__).resolve().parent.parent / "cassettes" / "reference"
+REFERENCE = Path(__file__).resolve().parents[2] / "cassettes" / "reference"
 FILES = sorted(REFERENCE.glob("*.yaml"))
 GROUPS = {"inventory-v1", "inventory-v2", "monitoring", "cluster", "artifacts", "provisioning", "notifications"}
 

@@ -1,4 +1,4 @@
-"""replayer.recorder: option parsing, path filter, notifications, record modes, metadata, flushing."""
+"""replayer.record.recorder: option parsing, path filter, notifications, record modes, metadata, flushing."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from replayer.cassette import InteractionKind
-from replayer.cassette_io import load_cassette
+from replayer.cassettes.model import InteractionKind
+from replayer.cassettes.load import load_cassette
 from replayer.o2ims.routes import O2IMS_PATH_PREFIXES
-from replayer.recorder import (
+from replayer.record.recorder import (
     Exchange,
     FlushPolicy,
     Recorder,

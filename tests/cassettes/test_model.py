@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replayer.cassette import (
+from replayer.cassettes.model import (
     Cassette,
     Interaction,
     InteractionKind,

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from replayer.commands.record import _CONFIG_KEYS
-from replayer.redact import default_rules, redact_headers, redact_json, rules_from_yaml
+from replayer.record.redact import default_rules, redact_headers, redact_json, rules_from_yaml
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "recording.md"
 

@@ -1,4 +1,4 @@
-"""`o2replay scan` and replayer.scan: planted secrets are found by file:line, placeholders are not."""
+"""`o2replay scan` and replayer.record.scan: planted secrets are found by file:line, placeholders are not."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from replayer.cli import main
-from replayer.scan import scan_text
+from replayer.record.scan import scan_text
 
 CLEAN = """\
 version: 1

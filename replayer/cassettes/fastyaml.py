@@ -18,7 +18,7 @@ Anything else (comments, anchors, other tags, flow collections, folded ``>`` blo
 scalars over several lines, tabs in structure, odd characters, a missing final newline ...) raises ``Unsupported``: the caller then parses the text with libyaml, which also
 produces the error messages with line numbers.
 The rule is never to return something different from ``yaml.load(text, CSafeLoader)``;
-``tests/test_fastyaml.py`` compares both on generated and mutated documents.
+``tests/cassettes/test_fastyaml.py`` compares both on generated and mutated documents.
 """
 
 from __future__ import annotations

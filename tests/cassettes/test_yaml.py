@@ -23,8 +23,8 @@ import yaml
 from aiohttp import web
 
 from bench.bench_load import make_interactions
-from replayer import fastyaml
-from replayer.cassette import (
+from replayer.cassettes import fastyaml
+from replayer.cassettes.model import (
     Cassette,
     Interaction,
     InteractionKind,
@@ -34,17 +34,10 @@ from replayer.cassette import (
     cassette_from_dict,
     normalise_message,
 )
-from replayer.cassette_io import (
-    CACHE_DIR,
-    CassetteWriter,
-    _to_plain,
-    atomic_write,
-    dump_cassette,
-    find_cassettes,
-    load_cassette,
-    load_cassettes,
-    parse_cassette,
-)
+from replayer.cassettes.cache import cache_put
+from replayer.cassettes.files import CACHE_DIR, CassetteWriter, atomic_write, find_cassettes
+from replayer.cassettes.load import load_cassette, load_cassettes
+from replayer.cassettes.yaml import dump_cassette, parse_cassette
 
 URL = "http://o2ims.invalid.example/o2ims-infrastructureInventory/v1/resourcePools"
 POOLS = [{"resourcePoolId": "p1", "name": "EDGE1", "description": "a: b # c 'q'", "extensions": {"n": 1}}]
@@ -171,8 +164,8 @@ def test_writer_appends_flushes_and_keeps_existing(tmp_path: Path) -> None:
 
 CHILD = """
 import sys
-from replayer.cassette import Interaction, Request, Response
-from replayer.cassette_io import CassetteWriter
+from replayer.cassettes.model import Interaction, Request, Response
+from replayer.cassettes.files import CassetteWriter
 body = ('{"pad": "' + "x" * 3000 + '"}').encode()
 w = CassetteWriter(sys.argv[1], metadata={"upstream": "http://h"})
 for n in range(100000):
@@ -186,7 +179,7 @@ for n in range(100000):
 def test_sigkill_leaves_a_valid_prefix(tmp_path: Path, kill_after: int) -> None:
     path = tmp_path / "c.yaml"
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parent.parent)
+                            cwd=Path(__file__).resolve().parents[2])
     assert proc.stdout is not None
     flushed, deadline = -1, time.monotonic() + 60
     try:
@@ -239,8 +232,7 @@ def test_cache_is_keyed_on_content(tmp_path: Path) -> None:
     [first] = load_cassettes([tmp_path])
     # Forge the entry: a hit must come from the cache, so the forged content shows through ...
     forged = Cassette(first.cassette.interactions[:1], {"forged": True})
-    [entry] = (tmp_path / CACHE_DIR).glob("*.marshal")
-    entry.write_bytes(marshal.dumps(_to_plain(forged)))
+    cache_put(tmp_path, first.digest, forged)
     assert load_cassettes([tmp_path])[0].cassette == forged
     assert load_cassettes([tmp_path], use_cache=False)[0].cassette == first.cassette
     # ... and any change of the file's bytes misses it.
@@ -434,7 +426,7 @@ def test_load_benchmark_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 def test_cassette_format_doc_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
     """Every ```python block of docs/cassette-format.md runs, and the printed YAML is the one shown."""
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "cassette-format.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "cassette-format.md").read_text(encoding="utf-8")
     blocks = [b.split("```", 1)[0] for b in doc.split("```python\n")[1:]]
     assert len(blocks) >= 2
     for block in blocks:
@@ -447,7 +439,7 @@ def test_atomic_write_keeps_the_mode_of_the_file_and_gives_new_files_the_umask_m
     import os
     import stat
 
-    from replayer.cassette_io import atomic_write
+    from replayer.cassettes.files import atomic_write
 
     umask = os.umask(0o022)
     os.umask(umask)

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from replayer.cassette import Cassette
+from replayer.cassettes.model import Cassette
 from replayer.diff.locate import LineIndex
-from replayer.redact import PLACEHOLDER_RE, RedactRules, default_rules, normalise_name
+from replayer.record.redact import PLACEHOLDER_RE, RedactRules, default_rules, normalise_name
 
 __all__ = ["Finding", "scan_cassette", "scan_text"]
 

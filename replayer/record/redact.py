@@ -24,7 +24,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 import yaml
 
-from replayer.cassette import Headers, Interaction, header_value, is_json_content, media_type
+from replayer.cassettes.model import Headers, Interaction, header_value, is_json_content, media_type
 
 __all__ = [
     "PLACEHOLDER_RE",

@@ -16,9 +16,9 @@ import pytest
 import requests
 import vcr
 
-from replayer.cassette import InteractionKind
-from replayer.cassette_io import load_cassette
-from replayer.scan import scan_text
+from replayer.cassettes.model import InteractionKind
+from replayer.cassettes.load import load_cassette
+from replayer.record.scan import scan_text
 
 from .conftest import Mitmdump, client
 from .tls import make_pki

@@ -1,4 +1,4 @@
-"""The broken-cassette corpus (issue 2 §2): every file gives one exact, helpful line, never a traceback."""
+"""The broken-cassette corpus: every file gives one exact, helpful line, never a traceback."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from replayer.cassette_io import load_cassette, load_cassettes, parse_cassette
+from replayer.cassettes.load import load_cassette, load_cassettes
+from replayer.cassettes.yaml import parse_cassette
 from replayer.errors import CassetteError
 
 CORPUS = Path(__file__).parent / "corpus" / "broken"

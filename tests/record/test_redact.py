@@ -1,4 +1,4 @@
-"""replayer.redact: pure redaction of headers, URIs, JSON, forms and text."""
+"""replayer.record.redact: pure redaction of headers, URIs, JSON, forms and text."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from replayer.cassette import Interaction, Request, Response
-from replayer.redact import (
+from replayer.cassettes.model import Interaction, Request, Response
+from replayer.record.redact import (
     default_rules,
     is_placeholder,
     redact_body,

@@ -1,6 +1,6 @@
 """Recording: exchanges seen by the proxy -> redacted cassette interactions, under a record mode.
 
-The mitmproxy addon (``replayer/addon_entry.py``) hands every completed exchange to
+The mitmproxy addon (``replayer/record/addon.py``) hands every completed exchange to
 ``Recorder.record``; everything else lives here: option parsing (ValueError on bad input), the path
 filter, notification detection, redaction, record modes, metadata and the flush policy.
 
@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from replayer import __version__
-from replayer.cassette import (
+from replayer.cassettes.model import (
     Cassette,
     Headers,
     Interaction,
@@ -46,11 +46,12 @@ from replayer.cassette import (
     header_value,
     normalise_message,
 )
-from replayer.cassette_io import CassetteWriter, atomic_write, load_cassette
+from replayer.cassettes.files import CassetteWriter, atomic_write
+from replayer.cassettes.load import load_cassette
 from replayer.errors import CassetteError
 from replayer.matching import request_key
 from replayer.o2ims.routes import O2IMS_PATH_PREFIXES
-from replayer.redact import RedactRules, default_rules, redact_interaction, redact_uri, rules_from_yaml
+from replayer.record.redact import RedactRules, default_rules, redact_interaction, redact_uri, rules_from_yaml
 
 __all__ = [
     "RecordMode",

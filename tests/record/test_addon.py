@@ -13,8 +13,8 @@ with warnings.catch_warnings():  # ldap3 (imported by mitmproxy.addons) uses a d
     warnings.simplefilter("ignore", DeprecationWarning)
     from mitmproxy.test import taddons, tflow, tutils
 
-from replayer.addon_entry import O2IMSRecorder
-from replayer.cassette_io import load_cassette
+from replayer.record.addon import O2IMSRecorder
+from replayer.cassettes.load import load_cassette
 from replayer.o2ims.routes import O2IMS_PATH_PREFIXES
 
 INV = "/o2ims-infrastructureInventory/v1"

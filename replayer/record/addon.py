@@ -1,7 +1,7 @@
 """The mitmproxy addon that records O2IMS traffic into a cassette (thin: the logic is in ``recorder``).
 
 Load it with ``mitmdump -s addons/o2ims_recorder.py`` (a checkout) or
-``mitmdump -s "$(python -c 'import replayer.addon_entry as m; print(m.__file__)')"`` (an installed
+``mitmdump -s "$(python -c 'import replayer.record.addon as m; print(m.__file__)')"`` (an installed
 package): both define ``addons``. Options are documented in docs/recording.md.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 from mitmproxy import ctx, exceptions, http
 
 from replayer.o2ims.routes import O2IMS_PATH_PREFIXES
-from replayer.recorder import Exchange, Recorder, RecordMode, headers_from_pairs, parse_config, safe_target
+from replayer.record.recorder import Exchange, Recorder, RecordMode, headers_from_pairs, parse_config, safe_target
 
 __all__ = ["O2IMSRecorder", "addons", "LOG_PREFIX", "KEY_ENV", "KEY_FILE_ENV"]
 

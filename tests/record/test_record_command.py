@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from replayer.cassette_io import load_cassette
+from replayer.cassettes.load import load_cassette
 from replayer.cli import main
 from replayer.commands.record import addon_path, check_url, mitmdump_argv, parse_listen, validate
 

@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.bench_load import make_interactions
-from replayer import fastyaml
-from replayer.cassette import Cassette, Interaction, InteractionKind, InteractionMeta, Request, Response, normalise_message
-from replayer.cassette_io import _dump_yaml, dump_cassette
-from replayer.fastyaml import Unsupported
+from replayer.cassettes import fastyaml
+from replayer.cassettes.model import Cassette, Interaction, InteractionKind, InteractionMeta, Request, Response, normalise_message
+from replayer.cassettes.yaml import dump_cassette, dump_yaml
+from replayer.cassettes.fastyaml import Unsupported
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 #: ``O2REPLAY_FUZZ_EXAMPLES=5000`` for a long run (``make fuzz`` sets it).
 EXAMPLES = int(os.environ.get("O2REPLAY_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -130,7 +130,7 @@ DOC = st.recursive(SCALAR, lambda inner: st.one_of(st.lists(inner, max_size=4),
 @FUZZ
 @given(DOC)
 def test_documents_dumped_our_way(doc: Any) -> None:
-    agrees(_dump_yaml({"doc": doc}))
+    agrees(dump_yaml({"doc": doc}))
 
 
 @FUZZ
@@ -143,7 +143,7 @@ def test_documents_dumped_vcrpy_way(doc: Any) -> None:
 @FUZZ
 @given(DOC)
 def test_documents_with_crlf_line_ends(doc: Any) -> None:
-    agrees(_dump_yaml([doc]).replace("\n", "\r\n"))
+    agrees(dump_yaml([doc]).replace("\n", "\r\n"))
 
 
 # --------------------------------------------------------------------------- cassettes

@@ -1,0 +1,6 @@
+"""Cassettes: the vcrpy-compatible model, its YAML, files on disk, the derived cache, error location.
+
+Layers, each importing only those before it: ``model`` (no IO), ``fastyaml`` and ``locate``, ``yaml``
+(dump and parse), ``files`` (atomic writes, the writer, finding files), ``cache``, ``load``.
+Import names from the module that defines them; this package re-exports nothing.
+"""

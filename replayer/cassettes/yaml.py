@@ -1,0 +1,157 @@
+"""Cassette YAML: dumping (byte-identical for identical input) and parsing (fast reader first).
+
+- YAML is read by ``replayer.cassettes.fastyaml`` (a strict reader for exactly what ``dump_cassette``
+  writes); anything it does not handle is parsed by libyaml's C loader when present (safe: no
+  ``!!python`` tags), which also words the errors. On the 10k-interaction benchmark file the fast
+  reader is about 3x faster than libyaml, both with the garbage collector paused (see
+  docs/performance/cassette.md).
+- Errors become ``CassetteError`` naming file, line and interaction index (``replayer.cassettes.locate``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from replayer.cassettes.fastyaml import Unsupported
+from replayer.cassettes.fastyaml import load as _fast_load
+from replayer.cassettes.locate import bad_scalar, locate_field, locate_top, located, yaml_problem
+from replayer.cassettes.model import (
+    CASSETTE_VERSION,
+    Cassette,
+    Interaction,
+    cassette_from_dict,
+    interaction_to_dict,
+    metadata_to_dict,
+)
+from replayer.errors import CassetteError
+
+__all__ = [
+    "dump_cassette",
+    "dump_head",
+    "dump_interaction",
+    "dump_yaml",
+    "gc_paused",
+    "join_chunks",
+    "parse_cassette",
+]
+
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc]
+    """Safe dumper that writes multi-line strings as literal blocks, so JSON bodies diff by line."""
+
+
+def _represent_str(dumper: Any, data: str) -> Any:
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text as cassettes are written: block style, key order kept, multi-line strings as literal blocks."""
+    return yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=4096
+    )
+
+
+
+def dump_interaction(interaction: Interaction) -> str:
+    """The YAML text of one interaction as an item of the ``interactions`` list."""
+    return dump_yaml([interaction_to_dict(interaction)])
+
+
+def dump_head(metadata: Mapping[str, Any]) -> str:
+    """The text before the interactions: the version and, when there is any, the metadata block."""
+    head = f"version: {CASSETTE_VERSION}\n"
+    if metadata:
+        head += dump_yaml({"metadata": metadata_to_dict(metadata)})
+    return head
+
+
+def join_chunks(head: str, chunks: list[str]) -> str:
+    """A whole cassette from its head and the YAML text of each interaction."""
+    if not chunks:
+        return head + "interactions: []\n"
+    return head + "interactions:\n" + "".join(chunks)
+
+
+def dump_cassette(cassette: Cassette) -> str:
+    """The YAML text of a whole cassette; identical input gives byte-identical text."""
+    return join_chunks(dump_head(cassette.metadata), [dump_interaction(i) for i in cassette.interactions])
+
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while building many objects that hold no cycles.
+
+    Each collection walks every live object, so a load allocating millions of dicts, lists and
+    tuples would otherwise trigger collections whose cost grows with everything loaded so far.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def parse_cassette(text: str | bytes, path: str | Path = "<cassette>") -> Cassette:
+    """Parse cassette YAML; raises CassetteError with file, line and interaction index."""
+    with gc_paused():
+        try:
+            doc = _fast_load(text)
+        except Unsupported:
+            doc = _load_yaml(text, path)
+        return _build(doc, text, path)
+
+
+def _load_yaml(text: str | bytes, path: str | Path) -> Any:
+    """The full libyaml parse: slower, handles all of YAML, words the errors with a line number."""
+    if isinstance(text, bytes) and not text.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 BOMs: libyaml
+        raw = text
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise CassetteError(path, f"not UTF-8 text: byte 0x{raw[e.start]:02x} cannot be decoded "
+                                      "(save the file as UTF-8)", line=raw.count(b"\n", 0, e.start) + 1) from None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader (C or Python)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        raise located(path, text, yaml_problem(e, text), mark.line + 1 if mark is not None else None) from None
+    except yaml.YAMLError as e:
+        raise CassetteError(path, "invalid YAML: " + " ".join(str(e).split())) from None
+    except (ValueError, OverflowError) as e:  # e.g. a plain 2025-13-45 read as a timestamp
+        at, value = bad_scalar(text)
+        raise located(path, text, f"{value!r} cannot be read as a {'date' if '-' in value else 'number'} ({e}); "
+                                   "quote it to keep it a string", at) from None
+
+
+
+def _build(doc: Any, text: str | bytes, path: str | Path) -> Cassette:
+    failed: dict[str, Any] = {}
+
+    def remember(index: int, err: ValueError) -> None:
+        failed["index"], failed["err"] = index, err
+
+    try:
+        return cassette_from_dict(doc, on_interaction_error=remember)
+    except ValueError as e:
+        if "index" in failed:
+            idx, err = failed["index"], failed["err"]
+            raise CassetteError(path, str(err), line=locate_field(text, idx, str(err)), interaction=idx) from None
+        raise CassetteError(path, str(e), line=locate_top(text, str(e))) from None
+
