@@ -27,6 +27,7 @@ __all__ = [
     "default_attributes",
     "has_default_set",
     "infer_dialect",
+    "model_attributes",
     "parse_dialect",
     "rules",
     "serves",
@@ -189,13 +190,40 @@ _ORAN_SC_DEFAULTS: dict[str, tuple[str, ...] | None] = {
 }
 
 
+#: Every attribute of pti-o2's flask-restx models (o2ims/views/ocloud_dto.py, alarm_dto.py), by the route's last
+#: literal segment: ``marshal`` writes these and nothing else, whatever the stored record holds.
+_ORAN_SC_FIELDS: dict[str, tuple[str, ...]] = {
+    "v1": ("oCloudId", "globalCloudId", "globalcloudId", "name", "description", "serviceUri", "extensions"),
+    "resourceTypes": ("resourceTypeId", "name", "description", "vendor", "model", "version", "alarmDictionary",
+                      "extensions"),
+    "resourcePools": ("resourcePoolId", "globalLocationId", "name", "description", "oCloudId", "location",
+                      "extensions"),
+    "resources": ("resourceId", "resourceTypeId", "resourcePoolId", "globalAssetId", "parentId", "description",
+                  "elements"),
+    "deploymentManagers": ("deploymentManagerId", "name", "description", "oCloudId", "serviceUri",
+                           "supportedLocations", "capabilities", "capacity", "profileSupportList", "extensions"),
+    "subscriptions": ("subscriptionId", "callback", "consumerSubscriptionId", "filter"),
+    "alarmSubscriptions": ("alarmSubscriptionId", "callback", "consumerSubscriptionId", "filter"),
+}
+
+
+def _last_literal(route: Route) -> str:
+    segs = route.template.split("/")
+    return segs[-2] if route.kind is RouteKind.ITEM else segs[-1]
+
+
+def model_attributes(dialect: Dialect, route: Route | None) -> tuple[str, ...] | None:
+    """Every attribute an o-ran-sc answer of ``route`` can hold, or None (no such limit; openshift-kni)."""
+    if dialect is Dialect.OPENSHIFT_KNI or route is None:
+        return None
+    return _ORAN_SC_FIELDS.get(_last_literal(route))
+
+
 def default_attributes(dialect: Dialect, route: Route | None) -> tuple[str, ...] | None:
     """The attributes an o-ran-sc answer shows by default, or None (every attribute; openshift-kni always)."""
     if dialect is Dialect.OPENSHIFT_KNI or route is None:
         return None
-    segs = route.template.split("/")
-    last = segs[-2] if route.kind is RouteKind.ITEM else segs[-1]
-    return _ORAN_SC_DEFAULTS.get(last)
+    return _ORAN_SC_DEFAULTS.get(_last_literal(route))
 
 
 def has_default_set(dialect: Dialect, route: Route | None) -> bool:

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from replayer.o2ims import query as oq
-from replayer.o2ims.dialect import DEFAULT_DIALECT, Dialect, Paging, default_attributes, has_default_set, rules
+from replayer.o2ims.dialect import (
+    DEFAULT_DIALECT,
+    Dialect,
+    Paging,
+    default_attributes,
+    has_default_set,
+    model_attributes,
+    rules,
+)
 from replayer.o2ims.routes import Route, always_kept, default_excluded, kept_with_fields
 
 __all__ = ["View", "item_answer", "list_answer", "view_of"]
@@ -28,6 +36,13 @@ class View:
     order_by: str | None = None
     page_numbers: bool = False
     page_size: int | None = None
+    attributes: tuple[str, ...] | None = None  # all an object can show (o-ran-sc models); None: no limit
+
+    def limit(self, obj: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``obj`` with only the attributes this view's objects have."""
+        if self.attributes is None:
+            return obj
+        return {k: obj[k] for k in self.attributes if k in obj}
 
 
 def view_of(dialect: Dialect = DEFAULT_DIALECT, route: Route | None = None, *, identity_key: str | None = None,
@@ -44,7 +59,8 @@ def view_of(dialect: Dialect = DEFAULT_DIALECT, route: Route | None = None, *, i
         shape = oq.Shape(drop, keep)
     order = key if r.sort_lists and key and "/" not in key else None
     numbers = r.paging is Paging.PAGE_NUMBER
-    return View(dialect, shape, order, numbers, page_size if page_size is not None else r.default_page_size)
+    return View(dialect, shape, order, numbers, page_size if page_size is not None else r.default_page_size,
+                model_attributes(dialect, route))
 
 
 def _parse(pairs: Sequence[tuple[str, str]], view: View) -> oq.Query:
@@ -56,6 +72,8 @@ def list_answer(items: Sequence[Mapping[str, Any]], pairs: Sequence[tuple[str, s
                 ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     """The list body and its paging headers for ``GET path?pairs``; QueryError for a bad query."""
     q = _parse(pairs, view)
+    if view.attributes is not None:
+        items = [view.limit(i) for i in items]
     page = oq.select(items, q, page_size=view.page_size, scope=path if scope is None else scope,
                      shape=view.shape, page_numbers=view.page_numbers, order_by=view.order_by)
     headers: list[tuple[str, str]] = []
@@ -75,4 +93,4 @@ def item_answer(obj: Mapping[str, Any], pairs: Sequence[tuple[str, str]], view: 
     q = _parse(pairs, view)
     if not view.shape.sol013 and not q.has_selection:
         return dict(obj)
-    return oq.project(obj, q, shape=view.shape)
+    return oq.project(view.limit(obj), q, shape=view.shape)

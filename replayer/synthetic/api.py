@@ -15,7 +15,7 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -27,6 +27,7 @@ from replayer.synthetic import artifacts, cluster, inventory, legacy, monitoring
 from replayer.synthetic.context import Ctx, Handler, SynthRequest, SynthResponse, problem
 from replayer.synthetic.model import Model, build_model, iso_time
 from replayer.synthetic.notify import Notification, Outbox
+from replayer.synthetic.oran_sc import render_oran_sc
 from replayer.synthetic.profile import LifecycleMode, Profile, load_profile
 from replayer.synthetic.state import SessionState
 
@@ -43,6 +44,7 @@ _HANDLERS: dict[tuple[str, str], dict[str, Handler]] = {}
 for _module in (inventory, monitoring, provisioning, cluster, artifacts):
     _HANDLERS.update(_module.HANDLERS)
 
+JSON = dict[str, Any]
 _CACHE_LIMIT = 4096
 _MAX_SESSIONS = 1000
 
@@ -66,9 +68,12 @@ class SyntheticO2IMS:
         #: repeat across restarts; everything else stays byte-identical. Fix it for byte-identical runs.
         self.run_id = run_id if run_id is not None else secrets.token_hex(8)
         try:
-            self.model: Model = build_model(self.profile, pool_per_site=rules(self.dialect).pool_per_site)
+            self.model: Model = build_model(self.profile)
         except ValueError as e:
             raise UsageError(f"{self.profile.source}: {e}") from None
+        #: The o-ran-sc inventory: the model laid out as pti-o2 stores it (one pool per site, children).
+        self.oran_sc: JSON | None = (render_oran_sc(self.model, "") if rules(self.dialect).pool_per_site
+                                     else None)
         self.clock = clock
         self.outbox = outbox if outbox is not None else Outbox()
         self._sessions: collections.OrderedDict[str, SessionState] = collections.OrderedDict()

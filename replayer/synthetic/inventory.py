@@ -82,16 +82,39 @@ def _types(ctx: Ctx) -> list[JSON]:
 
 
 def _pools(ctx: Ctx) -> list[JSON]:
+    if ctx.owner.oran_sc is not None:
+        return list(ctx.owner.oran_sc["resourcePools"])
     return ctx.model.resource_pools_v1 if ctx.route.version == "v1" else ctx.model.resource_pools_v2
+
+
+def _dms(ctx: Ctx) -> list[JSON]:
+    if ctx.owner.oran_sc is not None:
+        return list(ctx.owner.oran_sc["deploymentManagers"])
+    return ctx.model.deployment_managers
 
 
 def pool_resources(ctx: Ctx, pool_id: str) -> Sequence[Mapping[str, Any]]:
     """The resources of a pool: the model's plus those the session added."""
+    if ctx.owner.oran_sc is not None:
+        return _site_pool_resources(ctx, pool_id)
     extra = ctx.state.extra_resources.get(pool_id)
     if extra:
         ctx.cacheable = False
         return [*ctx.model.resources.get(pool_id, []), *extra]
     return ctx.model.resources.get(pool_id, [])
+
+
+def _site_pool_resources(ctx: Ctx, pool_id: str) -> list[Mapping[str, Any]]:
+    """o-ran-sc: one pool per site holds every resource of the site, those the session added included."""
+    assert ctx.owner.oran_sc is not None
+    found: list[Mapping[str, Any]] = [r for r in ctx.owner.oran_sc["resources"] if r["resourcePoolId"] == pool_id]
+    site = next((p["name"] for p in ctx.owner.oran_sc["resourcePools"] if p["resourcePoolId"] == pool_id), None)
+    for (name, _role), role_pool in ctx.model.pool_of.items():
+        extra = ctx.state.extra_resources.get(role_pool) if name == site else None
+        if extra:
+            ctx.cacheable = False
+            found += [{**r, "resourcePoolId": pool_id} for r in extra]
+    return found
 
 
 #: Where a handler finds its objects: the model's, or the model's plus the session's.
@@ -276,10 +299,9 @@ def subscription_item_handlers() -> dict[str, Handler]:
 HANDLERS: dict[tuple[str, str], dict[str, Handler]] = {
     (API, ""): {"GET": ocloud},
     (API, "/api_versions"): {"GET": api_versions},
-    (API, "/deploymentManagers"): {"GET": collection_handler(lambda c: c.model.deployment_managers)},
+    (API, "/deploymentManagers"): {"GET": collection_handler(_dms)},
     (API, "/deploymentManagers/{deploymentManagerId}"): {
-        "GET": item_handler(lambda c: c.model.deployment_managers, "deploymentManagerId",
-                     "deployment manager")},
+        "GET": item_handler(_dms, "deploymentManagerId", "deployment manager")},
     (API, "/resourceTypes"): {"GET": collection_handler(_types)},
     (API, "/resourceTypes/{resourceTypeId}"): {
         "GET": item_handler(_types, "resourceTypeId", "resource type")},

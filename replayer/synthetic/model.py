@@ -144,9 +144,8 @@ class Model:
 class _Builder:
     """Builds a Model; one method per object family, each small."""
 
-    def __init__(self, profile: Profile, pool_per_site: bool = False) -> None:
+    def __init__(self, profile: Profile) -> None:
         self.p = profile
-        self.pool_per_site = pool_per_site
         self.ns = uuid.uuid5(uuid.NAMESPACE_URL, f"urn:o2ims-replay:synthetic:{profile.cloud.name}")
         self.epoch = parse_time(profile.cloud.epoch)
         self.ocloud_id = self.id("ocloud")
@@ -158,14 +157,6 @@ class _Builder:
 
     def at(self, seconds: float) -> str:
         return iso_time(self.epoch + timedelta(seconds=seconds))
-
-    def pool_id(self, site: Site, role: str) -> str:
-        """The pool holding a site's resources of ``role`` (one pool per site when ``pool_per_site``)."""
-        return self.id("resourcePool", site.name) if self.pool_per_site else self.id("resourcePool", site.name, role)
-
-    def pool_ids(self, site: Site) -> list[str]:
-        """Every pool of a site."""
-        return list(dict.fromkeys(self.pool_id(site, r) for r in ("compute", "storage", "network")))
 
     # -------------------------------------------------------------------------------- inventory
 
@@ -268,11 +259,9 @@ class _Builder:
         }
 
     def pools(self, site: Site, index: int, location_id: str, site_id: str) -> tuple[list[JSON], list[JSON]]:
-        if self.pool_per_site:
-            return self.site_pool(site, index, location_id)
         v1, v2 = [], []
         for role, ext in _pool_extensions(site).items():
-            pool_id = self.pool_id(site, role)
+            pool_id = self.id("resourcePool", site.name, role)
             name = f"{site.title}-{role.upper()}"
             description = f"{role.capitalize()} resource pool for {site.title} edge site"
             rack = {"compute": "Rack A", "storage": "Rack B", "network": "Network Equipment"}[role]
@@ -288,29 +277,15 @@ class _Builder:
             v2.append({
                 "resourcePoolId": pool_id,
                 "name": name,
-                "oCloudSiteId": self.id("oCloudSite", site.name),
+                "oCloudSiteId": site_id,
                 "description": description,
                 "extensions": {**ext, "location": f"Edge Site {index} - {rack}"},
             })
         return v1, v2
 
-    def site_pool(self, site: Site, index: int, location_id: str) -> tuple[list[JSON], list[JSON]]:
-        """pti-o2's layout: a resource pool is one cloud (a StarlingX region or subcloud) holding every kind of
-        resource of its site (o2ims/service/watcher/pool_watcher.py makes one pool per cloud)."""
-        pool = {
-            "resourcePoolId": self.pool_id(site, "compute"),
-            "name": site.name,
-            "description": f"Resource pool of the {site.title} edge site",
-            "oCloudId": self.ocloud_id,
-            "globalLocationId": location_id,
-            "location": f"Edge Site {index}",
-            "extensions": {role: ext for role, ext in _pool_extensions(site).items()},
-        }
-        return [pool], []
-
     def resource(self, site: Site, pool_role: str, kind: str, n: int, extensions: JSON) -> JSON:
         name = f"{kind}-{n}"
-        pool_id = self.pool_id(site, pool_role)
+        pool_id = self.id("resourcePool", site.name, pool_role)
         rid = self.id("resource", site.name, name)
         self.refs[(site.name, name)] = ResourceRef(rid, pool_id, self.type_id(kind), kind)
         return {
@@ -343,12 +318,10 @@ class _Builder:
         size = site.storage_tb * 1000 // max(site.volumes, 1)
         for n in range(1, site.volumes + 1):
             storage.append(self.resource(site, "storage", "volume", n, {"size_gb": size, "replicas": 3}))
-        if self.pool_per_site:
-            return {self.pool_id(site, "compute"): compute + storage + network}
         return {
-            self.pool_id(site, "compute"): compute,
-            self.pool_id(site, "storage"): storage,
-            self.pool_id(site, "network"): network,
+            self.id("resourcePool", site.name, "compute"): compute,
+            self.id("resourcePool", site.name, "storage"): storage,
+            self.id("resourcePool", site.name, "network"): network,
         }
 
     def location(self, site: Site, location_id: str, site_id: str) -> JSON:
@@ -370,7 +343,7 @@ class _Builder:
             "globalLocationId": location_id,
             "name": site.name,
             "description": f"O-Cloud site {site.title}",
-            "resourcePools": self.pool_ids(site),
+            "resourcePools": [self.id("resourcePool", site.name, r) for r in ("compute", "storage", "network")],
             "extensions": {"title": site.title},
         }
 
@@ -542,12 +515,9 @@ def _pool_extensions(site: Site) -> dict[str, JSON]:
     }
 
 
-def build_model(profile: Profile, *, pool_per_site: bool = False) -> Model:
-    """Build the whole O-Cloud of ``profile``; ValueError for an alarm naming an unknown resource/definition.
-
-    ``pool_per_site``: one resource pool per site holding every resource (the o-ran-sc layout) instead of a
-    compute, a storage and a network pool per site (the openshift-kni layout)."""
-    b = _Builder(profile, pool_per_site)
+def build_model(profile: Profile) -> Model:
+    """Build the whole O-Cloud of ``profile``; ValueError for an alarm naming an unknown resource/definition."""
+    b = _Builder(profile)
     global_id = profile.cloud.global_cloud_id or b.id("globalCloud")
     rt_v1, rt_v2, dictionaries = b.resource_types()
     dms, pools_v1, pools_v2, locations, sites = [], [], [], [], []
@@ -577,6 +547,6 @@ def build_model(profile: Profile, *, pool_per_site: bool = False) -> Model:
         cluster_alarm_dictionaries=cad, templates=templates, template_defaults=defaults,
         template_by_name={(t.name, t.version): t for t in profile.templates},
         alarms=alarms, resource_refs=dict(b.refs), alarm_definition_ids=dict(b.def_ids), site_of_dm=site_of_dm,
-        pool_of={(site.name, role): b.pool_id(site, role) for site in profile.sites
+        pool_of={(site.name, role): b.id("resourcePool", site.name, role) for site in profile.sites
                  for role in ("compute", "storage", "network")},
     )
