@@ -16,6 +16,7 @@ from replayer.server.admin import admin_guard, setup_admin, setup_admin_fallback
 from replayer.server.config import ServeConfig
 from replayer.server.handlers import ReplayHandler
 from replayer.server.keys import RUNTIME
+from replayer.server.oauth import build_guard
 from replayer.server.runtime import Runtime, resolve_dialect
 from replayer.server.state import LoadedSet
 from replayer.server.watch import watch_ctx
@@ -53,6 +54,7 @@ def create_app(config: ServeConfig, *, live: LoadedSet | None = None) -> web.App
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[RUNTIME] = rt
     setup_admin(app)
+    rt.guard = build_guard(config, app)
     _setup_synthetic(app, model)
     if config.watch:
         app.cleanup_ctx.append(watch_ctx)

@@ -3,7 +3,8 @@
 The cassette hit is the hot path: one cached key lookup on (method, raw path), one dict lookup in the index, a
 cursor step only for real sequences, and an ``Answer`` over bytes and headers prepared at load time. Everything
 else (authentication, faults, latency, a session's writes, derived, synthetic, misses) parses the request
-once (``ParsedRequest``) and leaves the hot path early. Every answer is rendered by ``answer.render``.
+once (``ParsedRequest``) and leaves the hot path early. Access control (tokens, OAuth2, mutual TLS) runs
+first, in ``oauth.Guard``. Every answer is rendered by ``answer.render``.
 """
 
 from __future__ import annotations
@@ -22,10 +23,8 @@ from replayer.server.answer import (
     DERIVED_FROM,
     SESSION_HEADER,
     Answer,
-    bearer_ok,
     problem_answer,
     render,
-    unauthorised,
 )
 from replayer.server.config import LatencyMode
 from replayer.server.derived import DerivedAnswer, brought_up_to_date
@@ -74,7 +73,9 @@ class ReplayHandler:
         """Answer one request; the cassette hit without auth, faults, latency or session writes is inlined."""
         t0 = perf_counter()
         rt = self.rt
-        if rt.config.auth_tokens is not None or rt.faults.active or rt.latency_on or rt.overlays:
+        if rt.guard is not None and (refused := await rt.guard.check(request, rt.dialect)) is not None:
+            return self._done(refused, t0)
+        if rt.faults.active or rt.latency_on or rt.overlays:
             return await self._handle_slow(request, t0)
         method = request.method
         raw = request.raw_path
@@ -124,17 +125,11 @@ class ReplayHandler:
         return answer
 
     async def _handle_slow(self, request: web.Request, t0: float) -> web.StreamResponse:
-        """Authentication, faults and latency. A status or reset fault fires before anything is answered, so it
-        changes no state (no cursor step, no synthetic side effect); delay and truncation wrap the answer."""
+        """Faults, latency and a session's writes. A status or reset fault fires before anything is answered, so
+        it changes no state (no cursor step, no synthetic side effect); delay and truncation wrap the answer."""
         rt = self.rt
         key, body = await self._key_and_body(request)
         req = parse_request(request, body, request.headers.get(SESSION_HEADER) or "default")
-        if rt.config.auth_tokens is not None and not bearer_ok(request.headers.get("Authorization", ""),
-                                                               rt.config.auth_tokens):
-            answer = unauthorised(req.path, base_url=req.base_url, dialect=rt.dialect)
-            answer.template = template_of(req.path)
-            rt.journal.record(req.session, req.method, req.raw_path, answer.status, "auth")
-            return self._done(answer, t0)
         rule = rt.faults.match(req.method, req.path) if rt.faults.active else None
         delay = rule.delay_ms / 1000 if rule is not None else 0.0
         if rule is not None and (rule.reset or rule.status is not None):

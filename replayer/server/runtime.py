@@ -22,6 +22,7 @@ from replayer.server.overlay import Overlays
 from replayer.server.state import LoadedSet, empty_set, load_set
 
 if TYPE_CHECKING:
+    from replayer.server.oauth import Guard
     from replayer.synthetic import SyntheticO2IMS
 
 __all__ = ["Runtime", "log", "resolve_dialect"]
@@ -60,6 +61,8 @@ class Runtime:
         self.dialect: Dialect = config.dialect or DEFAULT_DIALECT  # create_app resolves it
         #: What each session wrote: lists and items derived from recordings show it.
         self.overlays = Overlays()
+        #: Authentication, authorisation and mutual TLS identity (server/oauth.py); None: all open.
+        self.guard: Guard | None = None
         self.key_cache: dict[tuple[str, str], RequestKey] = {}
         mo = config.match_on
         #: Keys depend only on method and raw path+query: they can be cached per (method, raw path).

@@ -18,6 +18,7 @@ import yaml
 
 from replayer.errors import UsageError
 from replayer.o2ims.dialect import Dialect, parse_dialect
+from replayer.security.clients import OAuthClient, parse_clients
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -141,6 +142,8 @@ class Profile:
     alarms: tuple[AlarmSeed, ...]
     legacy_provisioning_requests: tuple[Mapping[str, Any], ...]
     dialect: Dialect | None = None  # which O2IMS implementation to behave like (None: the server's choice)
+    #: Clients of the embedded OAuth2 server (``serve --auth oauth2`` without ``--oauth-clients``).
+    oauth_clients: tuple[OAuthClient, ...] = ()
 
 
 class _MarkedDict(dict[str, Any]):
@@ -237,7 +240,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_TOP = ("version", "dialect", "cloud", "lifecycle", "paging", "defaults", "sites", "templates", "alarms", "legacy")
+_TOP = ("version", "dialect", "cloud", "lifecycle", "paging", "defaults", "sites", "templates", "alarms", "legacy",
+        "oauth")
 _CLOUD = (
     "name", "description", "global_cloud_id", "epoch", "supported_locales", "supported_time_zones",
     "legacy_service_uri", "extensions",
@@ -296,7 +300,19 @@ def parse_profile(text: str, source: str = "<profile>") -> Profile:
         alarms=tuple(_alarm(r, a, f"alarms[{i}]", sites) for i, a in enumerate(r.get(top, "", "alarms", list, []))),
         legacy_provisioning_requests=tuple(_plain(x) for x in legacy_prs),
         dialect=dialect,
+        oauth_clients=_oauth_clients(r, top.get("oauth")),
     )
+
+
+def _oauth_clients(r: _Reader, raw: Any) -> tuple[OAuthClient, ...]:
+    oauth = r.mapping(raw, "oauth", ("clients",))
+    if "clients" not in oauth:
+        return ()
+    try:
+        return parse_clients(_plain(oauth["clients"]), "oauth.clients")
+    except ValueError as e:
+        line = getattr(oauth, "lines", {}).get("clients")
+        raise UsageError(f"{r.source}:{line}: {e}" if line else f"{r.source}: {e}") from None
 
 
 def load_profile(path: str | Path | None = None) -> Profile:
