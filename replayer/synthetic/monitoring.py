@@ -106,9 +106,13 @@ def patch_alarm(ctx: Ctx) -> SynthResponse:
         return ctx.problem(400, reason)
     if (failed := _precondition(ctx, alarm)) is not None:
         return failed
-    if body.get("alarmAcknowledged") and alarm["alarmAcknowledged"]:
+    if ctx.dialect is Dialect.O_RAN_SC:
+        # o2ims/views/alarm_view.py: acknowledging again acknowledges again (200); clearing again is a 400.
+        if "perceivedSeverity" in body and alarm["perceivedSeverity"] == CLEARED:
+            return ctx.problem(400, f"Alarm Event Record {ident} has already been marked as CLEARED.")
+    elif body.get("alarmAcknowledged") and alarm["alarmAcknowledged"]:
         return ctx.problem(409, f"alarm {ident} is already acknowledged")
-    if "perceivedSeverity" in body and alarm["perceivedSeverity"] == CLEARED:
+    elif "perceivedSeverity" in body and alarm["perceivedSeverity"] == CLEARED:
         return ctx.problem(409, f"alarm {ident} is already cleared")
     updated = update_alarm(ctx.owner, ctx.state, ident, acknowledge="alarmAcknowledged" in body,
                            severity=CLEARED if "perceivedSeverity" in body else None)

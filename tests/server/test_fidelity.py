@@ -253,3 +253,17 @@ def test_dialect_inferred_from_the_cassettes(serve: Serve) -> None:
     assert miss["instance"] == [] and miss["detail"].startswith("404 Not Found: ")
     forced = serve({"inv.yaml": [listed]}, dialect=KNI)
     assert requests.get(f"{forced.url}{INV}/deploymentManagers", timeout=5).json()["instance"].startswith("http")
+
+
+def test_acknowledging_and_clearing_twice(both: dict[Dialect, str]) -> None:
+    outcome: dict[Dialect, tuple[int, int, int, int]] = {}
+    for d, url in both.items():
+        alarm = requests.get(f"{url}{MON}/alarms", timeout=5).json()[0]["alarmEventRecordId"]
+        item = f"{url}{MON}/alarms/{alarm}"
+        codes = [requests.patch(item, json=body, headers={"Content-Type": "application/merge-patch+json"},
+                                timeout=5).status_code
+                 for body in ({"alarmAcknowledged": True}, {"alarmAcknowledged": True},
+                              {"perceivedSeverity": 5}, {"perceivedSeverity": 5})]
+        outcome[d] = (codes[0], codes[1], codes[2], codes[3])
+    assert outcome[KNI] == (200, 409, 200, 409)
+    assert outcome[SC] == (200, 200, 200, 400)  # pti-o2 acknowledges again; clearing again is a 400
