@@ -7,7 +7,6 @@ names the server adds live here too.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +23,6 @@ __all__ = [
     "INTERACTION",
     "SESSION_HEADER",
     "SOURCE",
-    "bearer_ok",
     "json_answer",
     "json_response",
     "problem_answer",
@@ -94,15 +92,6 @@ def problem_response(status: int, detail: str, path: str, source: str, *, base_u
     """A rendered ProblemDetails answer (admin API and guards)."""
     problem = build_problem(status, detail, dialect=dialect, path=path, base_url=base_url, extra=extra)
     return render(problem_answer(problem, source, headers))
-
-
-def bearer_ok(authorization: str, tokens: frozenset[str]) -> bool:
-    """True when an ``Authorization`` header value is ``Bearer <one of tokens>``."""
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return False
-    token = token.strip()
-    return any(hmac.compare_digest(token, t) for t in tokens)
 
 
 def unauthorised(path: str, detail: str = "a valid bearer token is required", *, base_url: str = "",
