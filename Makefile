@@ -23,9 +23,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $@
 
-## serve: start the replay server on the bundled cassettes (127.0.0.1:30205)
+# What `make serve` serves: the bundled recordings of the synthetic O2IMS. cassettes/reference/o-ran-sc/ records
+# another O2IMS (pti-o2): serve it on its own, `make serve CASSETTES=cassettes/reference/o-ran-sc`.
+CASSETTES ?= $(wildcard cassettes/reference/*.yaml)
+
+## serve: start the replay server on the bundled cassettes (127.0.0.1:30205; CASSETTES= picks others)
 serve: $(STAMP)
-	$(BIN)/o2replay serve cassettes --host $(HOST) --port $(PORT)
+	$(BIN)/o2replay serve $(CASSETTES) --host $(HOST) --port $(PORT)
 
 ## test: mypy --strict on the package, then the whole test suite (bounded fuzz, soak and load tests included)
 test: $(STAMP) reference-deps test-deps
@@ -62,9 +66,10 @@ bench: $(STAMP) system-deps
 fuzz: $(STAMP)
 	O2REPLAY_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest tests/synthetic/test_schemathesis.py tests/cassettes/test_fastyaml.py $(PYTEST_ARGS)
 
-## cassettes: regenerate cassettes/reference/ by recording the synthetic server through the addon
-cassettes: $(STAMP)
+## cassettes: regenerate cassettes/reference/ (the synthetic server) and cassettes/reference/o-ran-sc/ (pti-o2) through the recorder
+cassettes: $(STAMP) reference-deps
 	$(BIN)/python scripts/make_reference_cassettes.py cassettes/reference
+	$(BIN)/python scripts/make_ptio2_cassettes.py cassettes/reference/o-ran-sc
 
 ## compat: recording and cassette tests on Python 3.12 with mitmproxy 12 (needs python3.12 on PATH)
 PY312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12; do \
