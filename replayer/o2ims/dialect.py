@@ -204,6 +204,9 @@ _ORAN_SC_FIELDS: dict[str, tuple[str, ...]] = {
                            "supportedLocations", "capabilities", "capacity", "profileSupportList", "extensions"),
     "subscriptions": ("subscriptionId", "callback", "consumerSubscriptionId", "filter"),
     "alarmSubscriptions": ("alarmSubscriptionId", "callback", "consumerSubscriptionId", "filter"),
+    "alarms": ("alarmEventRecordId", "resourceTypeId", "resourceTypeID", "resourceId", "resourceID",
+               "alarmDefinitionId", "alarmDefinitionID", "probableCauseId", "probableCauseID", "alarmRaisedTime",
+               "alarmChangedTime", "alarmAcknowledgeTime", "alarmAcknowledged", "perceivedSeverity"),
 }
 
 

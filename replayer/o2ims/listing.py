@@ -39,10 +39,11 @@ class View:
     attributes: tuple[str, ...] | None = None  # all an object can show (o-ran-sc models); None: no limit
 
     def limit(self, obj: Mapping[str, Any]) -> Mapping[str, Any]:
-        """``obj`` with only the attributes this view's objects have."""
+        """``obj`` with exactly the attributes this view's objects have: flask-restx ``marshal`` writes every
+        attribute of the model, ``null`` where the object has none."""
         if self.attributes is None:
             return obj
-        return {k: obj[k] for k in self.attributes if k in obj}
+        return {k: obj.get(k) for k in self.attributes}
 
 
 def view_of(dialect: Dialect = DEFAULT_DIALECT, route: Route | None = None, *, identity_key: str | None = None,
@@ -54,7 +55,7 @@ def view_of(dialect: Dialect = DEFAULT_DIALECT, route: Route | None = None, *, i
     drop = excluded if excluded is not None else default_excluded(route)
     if dialect is Dialect.O_RAN_SC:
         shape = oq.Shape(drop, keep, sol013=True, defaults=default_attributes(dialect, route),
-                         selectable=has_default_set(dialect, route))
+                         selectable=has_default_set(dialect, route), attributes=model_attributes(dialect, route))
     else:
         shape = oq.Shape(drop, keep)
     order = key if r.sort_lists and key and "/" not in key else None

@@ -81,8 +81,11 @@ def problem_body(
     ``additionalAttributes``; o-ran-sc has no such member and drops them. ``extra`` adds extension members.
     """
     if dialect is Dialect.O_RAN_SC:
-        # 405 is the one handler with its own text (configure_exception handle_methodnotallowed_exception).
-        text = "Method not allowed" if status == 405 else f"{status} {_phrase(status)}: {detail}"
+        # A wrong method never reaches a view: werkzeug's own 405 text (observed; configure_exception's
+        # "Method not allowed" handler is not the one that runs).
+        if status == 405:
+            detail = "The method is not allowed for the requested URL."
+        text = f"{status} {_phrase(status)}: {detail}"
         body: dict[str, Any] = {"detail": text, "instance": [], "status": status, "title": _phrase(status),
                                 "type": path}
         if extra:

@@ -496,6 +496,7 @@ class Shape:
     sol013: bool = False
     defaults: tuple[str, ...] | None = None
     selectable: bool = True  # sol013: False where pti-o2 has no default set, so fields/exclude_fields fail
+    attributes: tuple[str, ...] | None = None  # sol013: every attribute the model has (None: what objects hold)
 
 
 PROJECTION = Shape()
@@ -530,13 +531,13 @@ def _sol013_plan(query: Query, shape: Shape, known: frozenset[str] | None
     for param, paths in (("fields", query.fields), ("exclude_fields", query.exclude_fields)):
         if not paths:
             continue
-        if not shape.selectable:
-            raise QueryError(param, "this resource has no default attribute set to select from",
-                             o_ran_sc="Selector attribute None not found")
         for path in paths:
             if len(path) == 1 and known is not None and path[0] not in known:
                 raise QueryError(param, f"unknown attribute {path[0]!r}",
                                  o_ran_sc=f"Selector attribute {path[0]} not found")
+        if not shape.selectable:
+            raise QueryError(param, "this resource has no default attribute set to select from",
+                             o_ran_sc="Selector attribute None not found")
         if param == "fields":
             return _tree([*(defaults or ()), *paths]) if defaults is not None else None, None
         kept = {d[0] for d in defaults or ()}
@@ -548,6 +549,8 @@ def _sol013_plan(query: Query, shape: Shape, known: frozenset[str] | None
 
 def _known(items: Iterable[Mapping[str, Any]], shape: Shape) -> frozenset[str] | None:
     """Top-level attribute names the objects have (None: no object, so every name is accepted)."""
+    if shape.attributes is not None:
+        return frozenset(shape.attributes)
     names: set[str] = set()
     seen = False
     for item in items:
@@ -664,6 +667,13 @@ def select(
     """
     if shape is None:
         shape = Shape(tuple(default_excluded), tuple(keep))
+    if shape.sol013 and shape.attributes is not None:
+        # pti-o2 checks a filter's attribute against its table (o2common/views/view.py check_filter_attribute),
+        # so an empty list still refuses a name its objects cannot have.
+        for term in query.filter:
+            if term.path[0] not in shape.attributes:
+                raise QueryError("filter", f"unknown attribute {term.attribute!r} in term {term.source!r}",
+                                 o_ran_sc=f"Filter attrName {term.path[0]} is invalid")
     chosen = _filtered(items, query)
     if order_by is not None:
         chosen = sorted(chosen, key=lambda i: str(i.get(order_by, "")))
@@ -742,7 +752,8 @@ def _check_combination(query: Query) -> None:
 def parse_query(params: Iterable[tuple[str, str]], *, page_size: int | None = None, lenient: bool = False) -> Query:
     """The O2IMS query of a request's parameters (other parameters are ignored); QueryError when invalid.
 
-    ``lenient`` accepts ``all_fields`` beside other selectors (pti-o2: all_fields wins) instead of a 400.
+    ``lenient`` accepts ``all_fields`` beside other selectors (pti-o2: all_fields wins) instead of a 400, and an
+    empty ``filter`` as none.
 
     A repeated ``filter`` adds its terms (AND); repeated ``fields`` / ``exclude_fields`` add their paths.
     """
@@ -756,6 +767,8 @@ def parse_query(params: Iterable[tuple[str, str]], *, page_size: int | None = No
     marker: str | None = None
     for key, value in owned:
         if key == "filter":
+            if not value and lenient:
+                continue  # pti-o2: an empty filter filters nothing
             filters.append(value)
         elif key == "fields":
             fields.extend(parse_fields(key, value))

@@ -119,11 +119,11 @@ class Ctx:
         """The absolute URL of this request (ProblemDetails.instance)."""
         return instance_url(self.req.base_url, self.path)
 
-    def not_found(self, what: str, ident: str) -> SynthResponse:
-        """404 for an unknown id."""
+    def not_found(self, what: str, ident: str, o_ran_sc: str | None = None) -> SynthResponse:
+        """404 for an unknown id; ``o_ran_sc`` is pti-o2's wording when it is not "<What> X doesn't exist"."""
         param = self.route.id_param or "id"
         if self.dialect is Dialect.O_RAN_SC:  # pti-o2 o2ims/views: "Resource pool X doesn't exist"
-            return self.problem(404, f"{what[:1].upper()}{what[1:]} {ident} doesn't exist")
+            return self.problem(404, o_ran_sc or f"{what[:1].upper()}{what[1:]} {ident} doesn't exist")
         return self.problem(404, f"{what} {ident!r} not found", attributes={param: ident})
 
     def collection(self, items: Sequence[Mapping[str, Any]]) -> SynthResponse:

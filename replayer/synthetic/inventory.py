@@ -74,11 +74,29 @@ def ocloud(ctx: Ctx) -> SynthResponse:
     service (the definitions' example: ``http://localhost:8000``): the base URL the client used."""
     body = dict(ctx.model.ocloud)
     body["serviceUri"] = ctx.req.base_url.rstrip("/")
+    if ctx.owner.oran_sc is not None:
+        body["extensions"] = None  # pti-o2 has no extensions column for its O-Cloud
     return ctx.item(body)
 
 
 def _types(ctx: Ctx) -> list[JSON]:
+    if ctx.owner.oran_sc is not None:
+        return _oran_sc_types(ctx.owner.oran_sc)
     return ctx.model.resource_types_v1 if ctx.route.version == "v1" else ctx.model.resource_types_v2
+
+
+def _oran_sc_types(doc: JSON) -> list[JSON]:
+    """pti-o2's resource types with their alarm dictionary nested as its DTO shows it
+    (o2ims/views/ocloud_dto.py ``ResourceTypeDTO``: the dictionary's ``id``, ``alarmDefinition``)."""
+    dictionaries = {d["id"]: d for d in doc["alarmDictionaries"]}
+    out = []
+    for rt in doc["resourceTypes"]:
+        d = dictionaries.get(rt["alarmDictionaryId"], {})
+        nested = {k: d.get(k) for k in ("id", "alarmDictionaryVersion", "alarmDictionarySchemaVersion", "entityType",
+                                        "vendor", "managementInterfaceId", "pkNotificationField")}
+        nested["alarmDefinition"] = [{**a, "alarmAdditionalFields": None} for a in d.get("alarmDefinitions", [])]
+        out.append({**rt, "alarmDictionary": nested, "extensions": None})
+    return out
 
 
 def _pools(ctx: Ctx) -> list[JSON]:
@@ -87,9 +105,16 @@ def _pools(ctx: Ctx) -> list[JSON]:
     return ctx.model.resource_pools_v1 if ctx.route.version == "v1" else ctx.model.resource_pools_v2
 
 
+#: The keys pti-o2's nested DM models know (o2ims/views/ocloud_dto.py ``DeploymentManagerDTO``); others drop.
+_DM_CAPABILITIES = ("OS",)
+_DM_CAPACITY = ("cpu", "hugepages-2Mi", "hugepages-1Gi")
+
+
 def _dms(ctx: Ctx) -> list[JSON]:
     if ctx.owner.oran_sc is not None:
-        return list(ctx.owner.oran_sc["deploymentManagers"])
+        return [{**dm, "capabilities": {k: v for k, v in dm["capabilities"].items() if k in _DM_CAPABILITIES},
+                 "capacity": {k: v for k, v in dm["capacity"].items() if k in _DM_CAPACITY}}
+                for dm in ctx.owner.oran_sc["deploymentManagers"]]
     return ctx.model.deployment_managers
 
 
@@ -181,19 +206,23 @@ def _check_subscription(ctx: Ctx, body: Any) -> str | None:
     if not isinstance(body, dict):
         return "the body must be a JSON object"
     callback = body.get("callback")
+    if ctx.dialect is Dialect.O_RAN_SC and not callback:  # o2ims/views/ocloud_route.py, alarm_route.py post
+        return "The callback parameter is required"
     if not isinstance(callback, str):
         return "callback: required, a string holding an absolute http(s) URL"
     parts = urlsplit(callback)
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in callback):
         return f"callback: expected an absolute http(s) URL, got {callback!r}"
     consumer = body.get("consumerSubscriptionId")
-    if consumer is not None and (not isinstance(consumer, str) or not _UUID.match(consumer)):
+    # pti-o2 takes any string (a plain column); the openshift-kni definitions type it a UUID.
+    wants_uuid = ctx.dialect is not Dialect.O_RAN_SC
+    if consumer is not None and (not isinstance(consumer, str) or (wants_uuid and not _UUID.match(consumer))):
         return f"consumerSubscriptionId: expected a UUID, got {consumer!r}"
     flt = body.get("filter")
     if flt is not None and not isinstance(flt, str):
         return f"filter: expected a string, got {flt!r}"
     if ctx.route.api == "infrastructureMonitoring":
-        if flt is not None and flt not in _ALARM_FILTERS:
+        if flt is not None and flt not in _ALARM_FILTERS and not (ctx.dialect is Dialect.O_RAN_SC and flt == ""):
             return f"filter: expected one of {', '.join(_ALARM_FILTERS)}, got {flt!r}"
     elif flt:
         try:
@@ -229,7 +258,8 @@ def create_subscription(ctx: Ctx) -> SynthResponse:
         body = ctx.body_json()
     except ValueError as e:
         return ctx.problem(400, str(e))
-    reason = _check_subscription(ctx, body) or validate_body(ctx)
+    # pti-o2 checks no body against a schema (its flask-restx namespaces do not validate).
+    reason = _check_subscription(ctx, body) or (validate_body(ctx) if ctx.dialect is not Dialect.O_RAN_SC else None)
     if reason:
         return ctx.problem(400, reason)
     api = ctx.route.api
@@ -278,8 +308,9 @@ def delete_subscription(ctx: Ctx) -> SynthResponse:
     """DELETE a subscription: 200 with no body."""
     ident = _subscription_param(ctx)
     sub = next((s for s in _subs(ctx) if s.id == ident), None)
-    if sub is None:
-        return ctx.not_found("subscription", ident)
+    if sub is None:  # pti-o2 o2ims/views/ocloud_view.py, alarm_view.py subscription_delete
+        what = "Alarm Subscription" if ctx.route.api == "infrastructureMonitoring" else "Subscription"
+        return ctx.not_found("subscription", ident, f"{what} {ident} not found.")
     del ctx.state.subscriptions[ident]
     ctx.owner.now(ctx.state)
     body = ctx.rules.delete_body  # pti-o2 answers the JSON ``true``

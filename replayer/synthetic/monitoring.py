@@ -54,7 +54,7 @@ def present_alarm(alarm: Mapping[str, Any], dialect: Dialect) -> JSON:
         out[f"{stem}Id"] = out[f"{stem}ID"] = alarm.get(f"{stem}ID")
     out["alarmRaisedTime"] = alarm.get("alarmRaisedTime")
     out["alarmChangedTime"] = alarm.get("alarmChangedTime")
-    out["alarmAcknowledgeTime"] = alarm.get("alarmAcknowledgedTime")
+    out["alarmAcknowledgeTime"] = alarm.get("alarmAcknowledgedTime") or ""  # an empty column until acknowledged
     out["alarmAcknowledged"] = alarm.get("alarmAcknowledged")
     out["perceivedSeverity"] = str(alarm.get("perceivedSeverity"))
     return out
@@ -70,7 +70,7 @@ def get_alarm(ctx: Ctx) -> SynthResponse:
     ident = ctx.params["alarmEventRecordId"]
     alarm = ctx.state.alarms.get(ident)
     if alarm is None:
-        return ctx.not_found("alarm event record", ident)
+        return ctx.not_found("alarm", ident, f"Alarm Event Record {ident} doesn't exist")
     return ctx.item(present_alarm(alarm, ctx.dialect), headers={"ETag": etag(alarm)})
 
 

@@ -64,7 +64,8 @@ def test_problem_shapes() -> None:
     assert sc == {"detail": "404 Not Found: Resource pool x doesn't exist", "instance": [], "status": 404,
                   "title": "Not Found", "type": f"{POOLS_PATH}/x"}
     assert list(sc) == sorted(sc)
-    assert problem_body(405, "anything", dialect=SC, path="/p")["detail"] == "Method not allowed"
+    assert problem_body(405, "x", dialect=SC, path="/p")["detail"] == (
+        "405 Method Not Allowed: The method is not allowed for the requested URL.")
     built = build_problem(400, "bad", dialect=SC, path="/p")
     assert (built.content_type, built.reason) == ("application/json", "BAD REQUEST")
     built = build_problem(400, "bad", dialect=KNI, path="/p")
@@ -110,11 +111,21 @@ def test_exclude_fields_and_exclude_default() -> None:
 
 def test_o_ran_sc_alarms_have_no_default_set() -> None:
     alarms = view_of(SC, route("/o2ims-infrastructureMonitoring/v1/alarms"))
-    item = {"alarmEventRecordId": "a", "perceivedSeverity": "1"}
-    assert item_answer(item, [], alarms) == item
+    item = {"alarmEventRecordId": "a", "perceivedSeverity": "1", "extensions": {}}
+    shown = item_answer(item, [], alarms)
+    # Every attribute of the model, null where the record has none, and nothing the model lacks.
+    assert shown["perceivedSeverity"] == "1" and shown["alarmAcknowledgeTime"] is None and "extensions" not in shown
     with pytest.raises(QueryError) as info:
         item_answer(item, [("fields", "perceivedSeverity")], alarms)
     assert info.value.detail(o_ran_sc=True) == "Selector attribute None not found"
+    with pytest.raises(QueryError) as info:
+        item_answer(item, [("fields", "nosuch")], alarms)
+    assert info.value.detail(o_ran_sc=True) == "Selector attribute nosuch not found"
+    subs = view_of(SC, route("/o2ims-infrastructureMonitoring/v1/alarmSubscriptions"))
+    with pytest.raises(QueryError) as info:  # an empty list still knows its model's attributes
+        list_answer([], [("filter", "(eq,nosuch,x)")], subs, path="/p")
+    assert info.value.detail(o_ran_sc=True) == "Filter attrName nosuch is invalid"
+    assert list_answer([], [("filter", "")], subs, path="/p") == ([], [("X-Total-Count", "0")])
 
 
 def test_paging_by_page_number() -> None:
