@@ -75,7 +75,7 @@ class ReplayHandler:
         rt = self.rt
         if rt.guard is not None and (refused := await rt.guard.check(request, rt.dialect)) is not None:
             return self._done(refused, t0)
-        if rt.faults.active or rt.latency_on or rt.overlays:
+        if rt.faults.active or rt.latency_on or rt.overlays.by_session:
             return await self._handle_slow(request, t0)
         method = request.method
         raw = request.raw_path

@@ -171,35 +171,33 @@ class Overlays:
     """Overlays by session, the least recently used beyond ``limit`` forgotten."""
 
     def __init__(self, limit: int = 1000) -> None:
-        self._by_session: OrderedDict[str, Overlay] = OrderedDict()
+        #: Sessions that wrote something (the hot path tests this dict: empty means nothing to bring up to date).
+        self.by_session: OrderedDict[str, Overlay] = OrderedDict()
         self.limit = limit
-
-    def __bool__(self) -> bool:
-        return bool(self._by_session)
 
     def get(self, session: str) -> Overlay | None:
         """The overlay of ``session``, if it wrote anything."""
-        return self._by_session.get(session)
+        return self.by_session.get(session)
 
     def note(self, session: str, method: str, path: str, status: int, body: bytes,
              recorded: str | None = None) -> None:
         """Record a successful write of ``session`` (``recorded``: the interaction that answered it)."""
         if not 200 <= status < 300 or method in ("GET", "HEAD", "OPTIONS"):
             return
-        overlay = self._by_session.get(session)
+        overlay = self.by_session.get(session)
         if overlay is None:
-            overlay = self._by_session[session] = Overlay()
-            while len(self._by_session) > self.limit:
-                self._by_session.popitem(last=False)
+            overlay = self.by_session[session] = Overlay()
+            while len(self.by_session) > self.limit:
+                self.by_session.popitem(last=False)
         else:
-            self._by_session.move_to_end(session)
+            self.by_session.move_to_end(session)
         overlay.note(method, path, status, body, recorded)
         if not overlay.collections:
-            del self._by_session[session]
+            del self.by_session[session]
 
     def reset(self, session: str | None = None) -> None:
         """Forget one session's writes, or every session's."""
         if session is None:
-            self._by_session.clear()
+            self.by_session.clear()
         else:
-            self._by_session.pop(session, None)
+            self.by_session.pop(session, None)
