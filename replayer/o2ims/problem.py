@@ -31,8 +31,11 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
 def encode_json(doc: Any) -> bytes:
-    """Compact, key-order-preserving UTF-8 JSON: every body the server builds is encoded by this."""
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact, key-order-preserving JSON, non-ASCII escaped: every body the server builds is encoded by this.
+
+    ASCII only, because JSON has no charset parameter and some clients guess one from the bytes (requests'
+    charset detection turned an echoed UTF-8 callback into invalid JSON)."""
+    return json.dumps(doc, separators=(",", ":")).encode("ascii")
 
 
 _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")

@@ -71,7 +71,7 @@ def _rt(request: web.Request) -> Runtime:
 async def health(request: web.Request) -> web.StreamResponse:
     """``GET /health``: the earlier mock's shape (status, timestamp, service, version)."""
     return json_response({"status": "healthy", "timestamp": datetime.now(timezone.utc).isoformat(),
-                          "service": SERVICE_NAME, "version": __version__})
+                          "service": SERVICE_NAME, "version": __version__}, source="server")
 
 
 async def metrics(request: web.Request) -> web.StreamResponse:

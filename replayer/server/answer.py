@@ -81,9 +81,9 @@ def json_answer(doc: Any, status: int = 200, source: str = "admin") -> Answer:
     return Answer(status, encode_json(doc), source, content_type=JSON_TYPE)
 
 
-def json_response(doc: Any, status: int = 200) -> web.Response:
-    """A rendered JSON answer of the admin API."""
-    return render(json_answer(doc, status))
+def json_response(doc: Any, status: int = 200, source: str = "admin") -> web.Response:
+    """A rendered JSON answer of the admin API (``source="server"`` for ``/health``)."""
+    return render(json_answer(doc, status, source))
 
 
 def problem_response(status: int, detail: str, path: str, source: str, *, base_url: str = "",
