@@ -30,6 +30,7 @@ from replayer.server.config import LatencyMode
 from replayer.server.derived import DerivedAnswer, brought_up_to_date
 from replayer.server.request import ParsedRequest, base_url_of, parse_request
 from replayer.server.rewrite import rewrite_body, rewrite_headers
+from replayer.server.inbound import read_body
 from replayer.server.runtime import Runtime, log
 from replayer.server.state import Prepared
 from replayer.synthetic import SynthRequest, SyntheticO2IMS
@@ -66,7 +67,7 @@ class ReplayHandler:
         method, raw = request.method, request.raw_path
         if self.rt.simple_keys and not request.body_exists:
             return self.rt.key_cache.get((method, raw)) or self._cached_key(request, method, raw), b""
-        body = await request.read()
+        body = await read_body(request)
         return self._key(request, method, raw, body), body
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -83,7 +84,7 @@ class ReplayHandler:
         if rt.simple_keys and not request.body_exists:
             key = rt.key_cache.get((method, raw)) or self._cached_key(request, method, raw)
         else:
-            body = await request.read()
+            body = await read_body(request)
             key = self._key(request, method, raw, body)
         session = request.headers.get(SESSION_HEADER) or "default"
         seq = rt.live.index.sequences.get(key)
@@ -99,7 +100,7 @@ class ReplayHandler:
                     rt.overlays.note(session, method, normalise_path(raw.partition("?")[0]), answer.status,
                                      answer.body, answer.interaction)
                 return render(answer)
-        parsed = parse_request(request, body or await request.read(), session)
+        parsed = parse_request(request, body or await read_body(request), session)
         answer = await self._not_recorded(parsed, key, exhausted=seq is not None)
         return self._done(answer, t0)
 

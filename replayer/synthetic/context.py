@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from replayer import limits
 from replayer.o2ims.dialect import DEFAULT_DIALECT, Dialect, DialectRules, rules
 from replayer.o2ims.listing import View, item_answer, list_answer, view_of
 from replayer.o2ims.problem import build_problem, encode_json, instance_url
@@ -54,7 +55,7 @@ class SynthResponse:
 
     def json(self) -> Any:
         """The body decoded as JSON (tests and tools)."""
-        return json.loads(self.body) if self.body else None
+        return limits.loads(self.body) if self.body else None
 
 
 #: Compact, key-order-preserving JSON: identical objects give identical bytes (the server's one encoder).
@@ -144,8 +145,8 @@ class Ctx:
         if not self.req.body:
             raise ValueError("request body is empty; a JSON object is required")
         try:
-            return json.loads(self.req.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            return limits.loads(self.req.body)
+        except ValueError as e:  # not UTF-8, not JSON, or nested deeper than the limit
             raise ValueError(f"request body is not valid JSON: {e}") from None
 
 
