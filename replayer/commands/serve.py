@@ -31,6 +31,7 @@ examples:
   o2replay serve cassettes --dialect o-ran-sc        # answer like the O-RAN SC INF O2 service
   o2replay serve cassettes --tls auto                # HTTPS; prints the CA to give consumers
   o2replay serve cassettes --tls auto --tls-client-ca auto --auth oauth2   # mutual TLS and OAuth2 roles
+  o2replay serve cassettes --notify-allow loopback,10.20.0.0/16,consumer.lab
 """
 
 #: Flags whose value feeds ServeConfig (dest -> replay: key).
@@ -40,7 +41,8 @@ FLAG_KEYS = ("cassettes", "host", "port", "match_on", "on_exhausted", "strict", 
              "dialect", "rewrite_urls", "run_id",
              "tls", "tls_cert", "tls_key", "tls_dir", "tls_san", "tls_client_ca",
              "oauth_clients", "oauth_issuer", "oauth_audience", "oauth_jwks", "oauth_roles_claim", "oauth_token_ttl",
-             "max_connections", "header_timeout", "body_timeout")
+             "max_connections", "header_timeout", "body_timeout",
+             "notify_allow")
 
 
 def register(subs: Any) -> None:
@@ -117,6 +119,10 @@ def register(subs: Any) -> None:
     p.add_argument("--ready-file", metavar="PATH",
                    help="once listening, write {\"url\", \"host\", \"port\", \"pid\", \"workers\"} as JSON here "
                         "(removed on exit); with --port 0 this is how a script learns the port")
+    p.add_argument("--notify-allow", action="append", metavar="ENTRIES",
+                   help="where subscription callbacks may point: loopback, private, any, an address, a CIDR "
+                        "network, a host name or *.domain (repeatable or comma-separated; default "
+                        "loopback,private; link-local and cloud metadata addresses are always refused)")
     p.add_argument("--journal-size", type=int, help="requests kept for /__admin/requests (default 1000)")
     p.add_argument("--cache-dir", metavar="DIR",
                    help="keep the load cache here instead of .o2replay-cache/ beside the cassettes "

@@ -36,7 +36,8 @@ def make_synthetic(config: ServeConfig, profile: Profile | None = None,
         profile = load_profile(config.profile) if config.profile else load_profile()
     if config.page_size is not None:  # --page-size pages synthetic lists too (over the profile's paging)
         profile = replace(profile, page_size=config.page_size)
-    return SyntheticO2IMS(profile, dialect=dialect or config.dialect, run_id=config.run_id)
+    return SyntheticO2IMS(profile, dialect=dialect or config.dialect, run_id=config.run_id,
+                          callbacks=config.callbacks)
 
 
 def _setup_synthetic(app: web.Application, model: SyntheticO2IMS | None) -> None:

@@ -17,6 +17,7 @@ from replayer.errors import UsageError
 from replayer.matching import DEFAULT_MATCH_ON, MatchOn, OnExhausted
 from replayer.o2ims.dialect import Dialect, parse_dialect
 from replayer.security.certs import DEFAULT_TLS_DIR
+from replayer.synthetic.callbacks import CallbackPolicy, parse_notify_allow
 
 __all__ = [
     "LatencyMode",
@@ -177,6 +178,7 @@ class ServeConfig:
     def scheme(self) -> str:
         """``https`` when serving TLS."""
         return "https" if self.tls or self.tls_cert else "http"
+    callbacks: CallbackPolicy | None = None  # --notify-allow; None: the default (loopback and private)
 
     @property
     def mode(self) -> str:
@@ -195,6 +197,7 @@ REPLAY_KEYS = (
     "tls", "tls_cert", "tls_key", "tls_dir", "tls_san", "tls_client_ca",
     "oauth_clients", "oauth_issuer", "oauth_audience", "oauth_jwks", "oauth_roles_claim", "oauth_token_ttl",
     "max_connections", "header_timeout", "body_timeout",
+    "notify_allow",
 )
 
 
@@ -302,6 +305,11 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
     elif key == "admin_token_file":
         p = Path(str(value))
         cfg["admin_token"] = read_secret(p if p.is_absolute() else base / p)
+    elif key == "notify_allow":
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ValueError("expected a list of entries such as [loopback, private, 10.1.0.0/16, consumer.lab]")
+        cfg["callbacks"] = parse_notify_allow(items, source=where)
     elif key in ("host", "admin_token", "run_id"):
         cfg[key] = None if value is None else str(value)
     elif key.startswith(("tls", "oauth")):

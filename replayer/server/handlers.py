@@ -18,6 +18,7 @@ from aiohttp import web
 from replayer.matching import RequestKey, key_from_parts
 from replayer.o2ims.problem import build_problem
 from replayer.o2ims.routes import normalise_path, template_of
+from replayer.record.redact import safe_uri
 from replayer.server import faults as fault_io
 from replayer.server.answer import (
     DERIVED_FROM,
@@ -230,7 +231,7 @@ class ReplayHandler:
         rt = self.rt
         near = tuple(rt.live.index.nearest(key))
         status = rt.config.miss_status
-        detail = f"no recorded interaction matches {req.method} {req.path_qs}"
+        detail = f"no recorded interaction matches {req.method} {safe_uri(req.path_qs)}"
         log.warning("%s; nearest: %s", detail,
                     "; ".join(f"{n.source} ({', '.join(n.differences) or 'same'})" for n in near) or "none")
         answer = self._problem(req, status, detail, "miss",

@@ -20,6 +20,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from replayer.o2ims.routes import normalise_path, template_of
 from replayer.server.answer import INTERACTION, SESSION_HEADER, SOURCE
+from replayer.record.redact import safe_uri
 from replayer.server.tls import IDENTITY, peer_subject
 
 __all__ = ["configure_logging", "JsonFormatter", "AccessLogger", "access_fields"]
@@ -58,7 +59,7 @@ def access_fields(request: web.BaseRequest, response: web.StreamResponse, second
     """The fields of one access-log line."""
     return {
         "method": request.method,
-        "path": request.raw_path,
+        "path": safe_uri(request.raw_path),  # query credentials redacted by the recording rules
         "route": _route(request),
         "status": response.status,
         "source": response.headers.get(SOURCE, "admin" if request.path.startswith("/__admin") else "server"),
@@ -100,3 +101,4 @@ def configure_logging(fmt: str = "text", *, access_log: bool = False) -> None:
     access.handlers[:] = [handler] if access_log else []
     access.setLevel(logging.INFO)
     access.propagate = False
+

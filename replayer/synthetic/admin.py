@@ -26,7 +26,7 @@ from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, build_problem, encode_j
 from replayer.synthetic.api import SyntheticO2IMS
 from replayer.synthetic.model import RESOURCE_KINDS
 from replayer.synthetic.monitoring import raise_alarm, update_alarm
-from replayer.synthetic.notify import CREATE, DELETE, NOTIFIER_KEY, Notifier, change_notifications, notifier_ctx
+from replayer.synthetic.notify import CREATE, DELETE, NOTIFIER_KEY, DeliveryPolicy, Notifier, change_notifications, notifier_ctx
 
 __all__ = ["MODEL_KEY", "setup_admin"]
 
@@ -199,7 +199,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def setup_admin(app: web.Application, model: SyntheticO2IMS,
                 guard: Callable[[Handler], Handler] | None = None) -> None:
     """Register the notifier and the admin routes, each wrapped by ``guard`` (the server's access check)."""
-    notifier = Notifier(model.outbox, tick=model.tick)
+    notifier = Notifier(model.outbox, DeliveryPolicy(callbacks=model.callbacks), tick=model.tick)
     app[MODEL_KEY] = model
     app[NOTIFIER_KEY] = notifier
     app.cleanup_ctx.append(notifier_ctx(notifier))

@@ -11,6 +11,7 @@ aiohttp app; ``setup_docs(app, model)`` adds ``/docs`` and ``/openapi.json``.
 from __future__ import annotations
 
 import collections
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from replayer.o2ims.dialect import DEFAULT_DIALECT, Dialect, rules, serves
 from replayer.o2ims.query import QueryError
 from replayer.o2ims.routes import Route, is_legacy_path, match_route, normalise_path
 from replayer.synthetic import artifacts, cluster, inventory, legacy, monitoring, provisioning
+from replayer.synthetic.callbacks import CallbackPolicy, default_policy
 from replayer.synthetic.context import Ctx, Handler, SynthRequest, SynthResponse, problem
 from replayer.synthetic.model import Model, build_model, iso_time
 from replayer.synthetic.notify import Notification, Outbox
@@ -60,8 +62,11 @@ class SyntheticO2IMS:
     """The synthetic O-Cloud: answers O2IMS and legacy-mock requests from a profile, with per-session state."""
 
     def __init__(self, profile: Profile | None = None, *, clock: Callable[[], float] = time.monotonic,
-                 outbox: Outbox | None = None, dialect: Dialect | None = None, run_id: str | None = None) -> None:
+                 outbox: Outbox | None = None, dialect: Dialect | None = None, run_id: str | None = None,
+                 callbacks: CallbackPolicy | None = None) -> None:
         self.profile = profile if profile is not None else load_profile()
+        #: Where subscription callbacks may point (checked at subscription and again on every delivery).
+        self.callbacks = callbacks if callbacks is not None else default_policy(os.environ)
         #: Which O2IMS implementation the model behaves like: the argument, else the profile's, else the default.
         self.dialect: Dialect = dialect or self.profile.dialect or DEFAULT_DIALECT
         #: Salts every id the model generates (subscriptions, raised alarms, notifications), so that ids never

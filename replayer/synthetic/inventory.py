@@ -213,6 +213,9 @@ def _check_subscription(ctx: Ctx, body: Any) -> str | None:
     parts = urlsplit(callback)
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in callback):
         return f"callback: expected an absolute http(s) URL, got {callback!r}"
+    refused = ctx.owner.callbacks.refuse_url(callback)
+    if refused:
+        return f"callback: refused: {refused}"
     consumer = body.get("consumerSubscriptionId")
     # pti-o2 takes any string (a plain column); the openshift-kni definitions type it a UUID.
     wants_uuid = ctx.dialect is not Dialect.O_RAN_SC
