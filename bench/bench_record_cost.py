@@ -104,7 +104,8 @@ def run(baseline: str | None, n: int, rounds: int) -> list[tuple[str, float, flo
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print a Markdown table."""
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m bench.bench_record_cost", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--baseline", metavar="REV", help="git revision to compare with (e.g. main)")
     p.add_argument("-n", type=int, default=500, help="exchanges per timing (default 500)")
     p.add_argument("--rounds", type=int, default=5, help="rounds, each running every tree (default 5)")
