@@ -14,12 +14,14 @@ from aiohttp import web
 
 from replayer.server.admin import admin_guard, setup_admin, setup_admin_fallback
 from replayer.server.config import ServeConfig
+from replayer.server.docs import setup_docs
 from replayer.server.handlers import ReplayHandler
 from replayer.server.keys import RUNTIME
 from replayer.server.runtime import Runtime
 from replayer.server.state import LoadedSet
+from replayer.server.synthetic_admin import setup_synthetic
 from replayer.server.watch import watch_ctx
-from replayer.synthetic import SyntheticO2IMS, load_profile, setup_docs, setup_synthetic
+from replayer.synthetic import SyntheticO2IMS, load_profile
 
 __all__ = ["create_app", "make_synthetic"]
 
@@ -37,7 +39,7 @@ def make_synthetic(config: ServeConfig) -> SyntheticO2IMS | None:
 def _setup_synthetic(app: web.Application, model: SyntheticO2IMS | None) -> None:
     if model is not None:
         setup_synthetic(app, model, admin_guard)
-    setup_docs(app, model)
+    setup_docs(app)
 
 
 def create_app(config: ServeConfig, *, live: LoadedSet | None = None) -> web.Application:

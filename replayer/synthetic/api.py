@@ -1,11 +1,11 @@
-"""``SyntheticO2IMS``: the deterministic, stateful edge1-4 O2IMS the replay server falls back to (issue 4).
+"""``SyntheticO2IMS``: the deterministic, stateful edge1-4 O2IMS the replay server falls back to.
 
     model = SyntheticO2IMS()                       # the bundled edge1-4 profile
     resp = model.handle(SynthRequest("GET", "/o2ims-infrastructureInventory/v1/resourcePools"))
 
 ``handle`` is synchronous and pure apart from the in-memory session state; static answers are cached
-encoded. ``setup_synthetic(app, model)`` adds the notifier and the ``/__admin/synthetic`` routes to an
-aiohttp app; ``setup_docs(app, model)`` adds ``/docs`` and ``/openapi.json``.
+encoded. It implements ``Services`` for its handlers. The HTTP side (the notifier, the admin routes,
+``/docs``) is the server's: ``replayer.server.synthetic_admin`` and ``replayer.server.docs``.
 """
 
 from __future__ import annotations
@@ -14,42 +14,27 @@ import collections
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
-
-from aiohttp import web
 
 from replayer.errors import UsageError
 from replayer.o2ims.query import QueryError
-from replayer.o2ims.routes import Route, is_legacy_path, match_route, normalise_path
-from replayer.synthetic import artifacts, cluster, inventory, legacy, monitoring, provisioning
-from replayer.synthetic.context import Ctx, Handler, SynthRequest, SynthResponse, instance_url, problem
+from replayer.o2ims.routes import is_legacy_path, match_route, normalise_path
+from replayer.synthetic import legacy, provisioning
+from replayer.synthetic.answers import SynthRequest, SynthResponse, instance_url, problem
+from replayer.synthetic.context import Ctx
 from replayer.synthetic.model import Model, build_model, iso_time
 from replayer.synthetic.notify import Notification, Outbox
 from replayer.synthetic.profile import LifecycleMode, Profile, load_profile
 from replayer.synthetic.state import SessionState
+from replayer.synthetic.table import HANDLERS, route_key
 
-if TYPE_CHECKING:
-    from replayer.synthetic.admin import Handler as AdminHandler
-
-__all__ = ["SynthRequest", "SynthResponse", "SyntheticO2IMS", "setup_docs", "setup_synthetic"]
+__all__ = ["SynthRequest", "SynthResponse", "SyntheticO2IMS"]
 
 #: Offset of state-change timestamps from the profile epoch: seeded objects sit on the epoch's first day,
 #: changes made through the API are stamped from the second day on (docs/synthetic.md, "Time").
 CHANGE_OFFSET = timedelta(days=1)
 
-_HANDLERS: dict[tuple[str, str], dict[str, Handler]] = {}
-for _module in (inventory, monitoring, provisioning, cluster, artifacts):
-    _HANDLERS.update(_module.HANDLERS)
-
 _CACHE_LIMIT = 4096
 _MAX_SESSIONS = 1000
-
-
-def route_key(route: Route) -> tuple[str, str]:
-    """(api, path below the version) of a route: the handler table's key."""
-    segs = route.template.split("/")
-    rest = segs[3:] if route.version else segs[2:]
-    return route.api, ("/" + "/".join(rest)) if rest else ""
 
 
 class SyntheticO2IMS:
@@ -124,11 +109,12 @@ class SyntheticO2IMS:
         path = normalise_path(raw)
         instance = instance_url(req.base_url, path)  # ProblemDetails.instance is a URI
         if is_legacy_path(path):
+            ctx = Ctx(req, path, None, {}, self)
             if req.method != "GET" or not legacy.is_static(path):
-                return legacy.handle(self, req, path)
+                return legacy.handle(ctx)
             legacy_key = ("legacy", path, req.query, req.base_url)
             if (cached := self._cache.get(legacy_key)) is None:
-                cached = legacy.handle(self, req, path)
+                cached = legacy.handle(ctx)
                 self._remember(legacy_key, cached)
             return cached
         found = match_route(path)
@@ -146,10 +132,10 @@ class SyntheticO2IMS:
         key = (req.session, version, path, req.query, req.base_url) if method == "GET" else None
         if key is not None and (cached := self._cache.get(key)) is not None:
             return cached
-        handler = _HANDLERS.get(route_key(route), {}).get(method)
+        handler = HANDLERS.get(route_key(route), {}).get(method)
         if handler is None:
             return problem(404, f"no O2IMS resource at {path}", instance)
-        ctx = Ctx(req, path, route, params, self.model, self.session(req.session), self)
+        ctx = Ctx(req, path, route, params, self, self.session(req.session))
         try:
             resp = handler(ctx)
         except QueryError as e:
@@ -164,17 +150,3 @@ class SyntheticO2IMS:
         if len(self._cache) > _CACHE_LIMIT:
             self._cache.popitem(last=False)
 
-
-def setup_synthetic(app: web.Application, model: SyntheticO2IMS,
-                    guard: Callable[[AdminHandler], AdminHandler] | None = None) -> None:
-    """Register the notifier (``app.cleanup_ctx``) and the ``/__admin/`` routes, each wrapped by ``guard``."""
-    from replayer.synthetic.admin import setup_admin
-
-    setup_admin(app, model, guard)
-
-
-def setup_docs(app: web.Application, model: SyntheticO2IMS | None) -> None:
-    """Register ``/docs`` and ``/openapi.json`` describing everything the server serves."""
-    from replayer.synthetic.openapi import setup_openapi
-
-    setup_openapi(app, model)

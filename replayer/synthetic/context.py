@@ -1,92 +1,64 @@
-"""Request, response and per-request context of the synthetic O2IMS, with the response builders.
+"""The per-request context of the synthetic O2IMS, and the one handler signature: ``(ctx) -> SynthResponse``.
 
-Handlers are plain functions ``(ctx) -> SynthResponse``; they read ``ctx.model`` (static) and
-``ctx.state`` (the session) and answer through the helpers below, so every answer is encoded the same
-way: compact JSON, ProblemDetails for errors (RFC 7807), a ``Link`` header for the next page.
+Handlers read ``ctx.model`` (static) and ``ctx.state`` (the session), reach time and notifications
+through ``ctx.services`` (``replayer.synthetic.services``), and answer through the builders here and in
+``replayer.synthetic.answers``: compact JSON, ProblemDetails for errors, a ``Link`` header for the next page.
 """
 
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
 from replayer.o2ims.query import Query, next_link, parse_query, project, select
 from replayer.o2ims.routes import Route, always_kept, default_excluded
+from replayer.synthetic.answers import SynthRequest, SynthResponse, instance_url, json_response, problem
 from replayer.synthetic.model import Model
+from replayer.synthetic.services import Services
 from replayer.synthetic.state import SessionState
 
-if TYPE_CHECKING:
-    from replayer.synthetic.api import SyntheticO2IMS
-
-__all__ = ["Ctx", "Handler", "SynthRequest", "SynthResponse", "encode", "instance_url", "json_response", "problem"]
-
-JSON_CONTENT_TYPE = "application/json"
-
-
-@dataclass(frozen=True, slots=True)
-class SynthRequest:
-    """One HTTP request as the replay server hands it over (header names lower-case)."""
-
-    method: str
-    path: str
-    query: tuple[tuple[str, str], ...] = ()
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    session: str = "default"
-    base_url: str = "http://127.0.0.1"
-
-
-@dataclass(frozen=True, slots=True)
-class SynthResponse:
-    """The answer: status, headers and the encoded body."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        """The body decoded as JSON (tests and tools)."""
-        return json.loads(self.body) if self.body else None
-
-
-def instance_url(base_url: str, path: str) -> str:
-    """An absolute, percent-encoded URL for ProblemDetails.instance (RFC 3986: a valid URI)."""
-    return base_url.rstrip("/") + quote(path, safe="/-._~!$&'()*+,;=:@")
-
-
-def encode(obj: Any) -> bytes:
-    """Compact, key-order-preserving JSON: identical objects give identical bytes."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def json_response(status: int, obj: Any, headers: Mapping[str, str] | None = None) -> SynthResponse:
-    """A JSON answer."""
-    return SynthResponse(status, {"Content-Type": JSON_CONTENT_TYPE, **(headers or {})}, encode(obj))
-
-
-def problem(status: int, detail: str, instance: str = "", headers: Mapping[str, str] | None = None,
-            **extra: Any) -> SynthResponse:
-    """An RFC 7807 ProblemDetails answer."""
-    body = problem_bytes(status, detail, instance=instance, extra=extra or None)
-    return SynthResponse(status, {"Content-Type": PROBLEM_CONTENT_TYPE, **(headers or {})}, body)
+__all__ = ["Ctx", "Handler"]
 
 
 @dataclass(slots=True)
 class Ctx:
-    """What a handler sees: the request, its route and path parameters, the model and the session."""
+    """What a handler sees: the request, its route and path parameters, the model, the session, the services.
+
+    ``route`` is None on the earlier mock's paths, which no route of the definitions describes. The
+    session's state is fetched on first use, so an answer that needs none creates no session.
+    """
 
     req: SynthRequest
     path: str
-    route: Route
+    route: Route | None
     params: dict[str, str]
-    model: Model
-    state: SessionState
-    owner: SyntheticO2IMS
+    services: Services
+    known_state: SessionState | None = None
     cacheable: bool = True  # set False by handlers whose answer depends on session state
+
+    @property
+    def model(self) -> Model:
+        """The static inventory."""
+        return self.services.model
+
+    @property
+    def state(self) -> SessionState:
+        """The state of this request's session."""
+        if self.known_state is None:
+            self.known_state = self.services.session(self.req.session)
+        return self.known_state
+
+    @property
+    def api(self) -> str:
+        """The route's O2IMS API (``infrastructureInventory``...); empty on the earlier mock's paths."""
+        return self.route.api if self.route is not None else ""
+
+    @property
+    def version(self) -> str | None:
+        """The route's API version (``v1``, ``v2``); None when the path has none."""
+        return self.route.version if self.route is not None else None
 
     @property
     def method(self) -> str:

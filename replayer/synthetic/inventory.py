@@ -1,74 +1,28 @@
-"""Inventory API handlers (v1 release-4.21 and v2 main), and the subscription handlers it shares with cluster.
+"""Inventory API (v1 release-4.21 and v2 main): which list each collection answers, and what is special.
 
 Paths below ``/o2ims-infrastructureInventory/{v1,v2}``: OCloudInfo, api_versions, deploymentManagers,
 resourceTypes (+ alarmDictionary), resourcePools (+ resources), alarmDictionaries, subscriptions, and on
-v2 locations and oCloudSites.
+v2 locations and oCloudSites. The GET handlers of plain collections and their items are generated from
+the route table (``replayer.synthetic.table``); resources added at run time live here too.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
-from replayer.o2ims.query import QueryError, check_filter
-from replayer.o2ims.spec import ViolationKind, bundled_specs
-from replayer.synthetic.context import Ctx, Handler, SynthResponse, json_response
-from replayer.synthetic.model import API_VERSION
-from replayer.synthetic.state import Subscription
+from replayer.synthetic.answers import SynthResponse
+from replayer.synthetic.context import Ctx, Handler
+from replayer.synthetic.generic import ItemsOf, find
+from replayer.synthetic.model import RESOURCE_KINDS
+from replayer.synthetic.notify import CREATE, DELETE, change_notifications
+from replayer.synthetic.services import Services
+from replayer.synthetic.state import SessionState
 
-__all__ = [
-    "HANDLERS",
-    "ItemsOf",
-    "api_versions",
-    "collection_handler",
-    "find",
-    "item_handler",
-    "subscription_handlers",
-    "validate_body",
-]
+__all__ = ["HANDLERS", "LISTS", "add_resource", "remove_resource"]
 
 API = "infrastructureInventory"
 JSON = dict[str, Any]
-
-#: Major version -> the minor versions served (the vendored definitions' info.version).
-VERSIONS: dict[str, dict[str, str]] = {
-    "infrastructureInventory": {"v1": "1.0.0", "v2": "2.0.0"},
-    "infrastructureMonitoring": {"v1": API_VERSION},
-    "infrastructureProvisioning": {"v1": "1.2.0"},
-    "infrastructureCluster": {"v1": API_VERSION},
-    "infrastructureArtifacts": {"v1": API_VERSION},
-}
-
-
-def api_versions(ctx: Ctx) -> SynthResponse:
-    """``/{prefix}/api_versions`` (every version) and ``/{prefix}/vN/api_versions`` (that one)."""
-    api, version = ctx.route.api, ctx.route.version
-    known = VERSIONS[api]
-    chosen = [known[version]] if version else list(known.values())
-    prefix = f"/o2ims-{api}" + (f"/{version}" if version else "")
-    return ctx.item({"uriPrefix": prefix, "apiVersions": [{"version": v} for v in chosen]})
-
-
-def find(items: Iterable[Mapping[str, Any]], key: str, value: str) -> Mapping[str, Any] | None:
-    """The item whose ``key`` equals ``value``."""
-    return next((i for i in items if i.get(key) == value), None)
-
-
-def validate_body(ctx: Ctx) -> str | None:
-    """The first schema violation of the request body against the vendored definitions, or None."""
-    specs = bundled_specs()
-    # The body is JSON whatever the content type says (merge-patch+json or plain json are both accepted),
-    # so it is checked against the documented schema of its operation's first media type.
-    op = specs.find_operation(ctx.method, ctx.path)
-    if op is None or not op.request_body:
-        return None
-    content_type = next(iter(op.request_body))
-    problems = [p for p in specs.validate_request_body(ctx.method, ctx.path, content_type, ctx.req.body)
-                if p.kind is not ViolationKind.WRONG_CONTENT_TYPE]
-    return str(problems[0]) if problems else None
-
 
 # ------------------------------------------------------------------------------------------------ handlers
 
@@ -76,16 +30,16 @@ def validate_body(ctx: Ctx) -> str | None:
 def ocloud(ctx: Ctx) -> SynthResponse:
     """OCloudInfo (both ``globalcloudId`` and ``globalCloudId``)."""
     body = dict(ctx.model.ocloud)
-    body["serviceUri"] = f"{ctx.req.base_url.rstrip('/')}/o2ims-{API}/{ctx.route.version}"
+    body["serviceUri"] = f"{ctx.req.base_url.rstrip('/')}/o2ims-{API}/{ctx.version}"
     return ctx.item(body)
 
 
 def _types(ctx: Ctx) -> list[JSON]:
-    return ctx.model.resource_types_v1 if ctx.route.version == "v1" else ctx.model.resource_types_v2
+    return ctx.model.resource_types_v1 if ctx.version == "v1" else ctx.model.resource_types_v2
 
 
 def _pools(ctx: Ctx) -> list[JSON]:
-    return ctx.model.resource_pools_v1 if ctx.route.version == "v1" else ctx.model.resource_pools_v2
+    return ctx.model.resource_pools_v1 if ctx.version == "v1" else ctx.model.resource_pools_v2
 
 
 def pool_resources(ctx: Ctx, pool_id: str) -> Sequence[Mapping[str, Any]]:
@@ -95,26 +49,6 @@ def pool_resources(ctx: Ctx, pool_id: str) -> Sequence[Mapping[str, Any]]:
         ctx.cacheable = False
         return [*ctx.model.resources.get(pool_id, []), *extra]
     return ctx.model.resources.get(pool_id, [])
-
-
-#: Where a handler finds its objects: the model's, or the model's plus the session's.
-ItemsOf = Callable[[Ctx], Sequence[Mapping[str, Any]]]
-
-
-def collection_handler(items_of: ItemsOf) -> Handler:
-    """A GET handler answering the list ``items_of`` gives, with the O2IMS query applied."""
-    def handler(ctx: Ctx) -> SynthResponse:
-        return ctx.collection(items_of(ctx))
-    return handler
-
-
-def item_handler(items_of: ItemsOf, key: str, what: str) -> Handler:
-    """A GET handler answering the item whose ``key`` equals the path parameter of the same name, else 404."""
-    def handler(ctx: Ctx) -> SynthResponse:
-        ident = ctx.params[key]
-        found = find(items_of(ctx), key, ident)
-        return ctx.item(found) if found is not None else ctx.not_found(what, ident)
-    return handler
 
 
 def type_dictionary(ctx: Ctx) -> SynthResponse:
@@ -145,146 +79,68 @@ def resource(ctx: Ctx) -> SynthResponse:
     return ctx.item(found) if found is not None else ctx.not_found("resource", rid)
 
 
-# ------------------------------------------------------------------------------------------- subscriptions
+# ------------------------------------------------------------------------------- resources added at run time
 
-_ALARM_FILTERS = ("NEW", "CHANGE", "CLEAR", "ACKNOWLEDGE")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-def _subs(ctx: Ctx) -> list[Subscription]:
-    ctx.cacheable = False
-    return [s for s in ctx.state.subscriptions.values() if s.api == ctx.route.api]
+_POOL_KINDS = {"compute": ("node", "accelerator"), "storage": ("volume",), "network": ("nic",)}
 
 
-def _check_subscription(ctx: Ctx, body: Any) -> str | None:
-    """Why a subscription body is unacceptable, or None."""
-    if not isinstance(body, dict):
-        return "the body must be a JSON object"
-    callback = body.get("callback")
-    if not isinstance(callback, str):
-        return "callback: required, a string holding an absolute http(s) URL"
-    parts = urlsplit(callback)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in callback):
-        return f"callback: expected an absolute http(s) URL, got {callback!r}"
-    consumer = body.get("consumerSubscriptionId")
-    if consumer is not None and (not isinstance(consumer, str) or not _UUID.match(consumer)):
-        return f"consumerSubscriptionId: expected a UUID, got {consumer!r}"
-    flt = body.get("filter")
-    if flt is not None and not isinstance(flt, str):
-        return f"filter: expected a string, got {flt!r}"
-    if ctx.route.api == "infrastructureMonitoring":
-        if flt is not None and flt not in _ALARM_FILTERS:
-            return f"filter: expected one of {', '.join(_ALARM_FILTERS)}, got {flt!r}"
-    elif flt:
-        try:
-            # An attribute no object of this API has would silently never match: refuse it now, as a GET
-            # with the same filter would (a common slip: "extensions.site" for "extensions/site").
-            check_filter(flt, _notified_objects(ctx))
-        except QueryError as e:
-            return str(e)
+def add_resource(services: Services, session: str, site_name: Any, pool: Any, kind: Any,
+                 description: Any, extensions: Any) -> JSON:
+    """Add a resource to a pool of a site in a session and notify (create); ValueError names a bad argument."""
+    model = services.model
+    site = next((s for s in model.profile.sites if s.name == site_name), None)
+    if site is None:
+        raise ValueError(f"site: expected one of {', '.join(s.name for s in model.profile.sites)}, got {site_name!r}")
+    if pool not in _POOL_KINDS:
+        raise ValueError(f"pool: expected one of compute, storage, network, got {pool!r}")
+    kind = _POOL_KINDS[pool][0] if kind is None else kind
+    if kind not in _POOL_KINDS[pool]:
+        raise ValueError(f"kind: a {pool} pool holds {', '.join(_POOL_KINDS[pool])}, got {kind!r}")
+    if not isinstance(extensions, dict):
+        raise ValueError("extensions: expected an object")
+    state = services.session(session)
+    pool_id = model.id("resourcePool", site.name, pool)
+    existing = [*model.resources[pool_id], *state.extra_resources.get(pool_id, [])]
+    number = sum(1 for r in existing if r["resourceTypeId"] == model.id("resourceType", kind)) + 1
+    name = f"{kind}-{number}"
+    resource = {
+        "resourceId": model.id("resource", state.name, site.name, name),
+        "resourcePoolId": pool_id,
+        "resourceTypeId": model.id("resourceType", kind),
+        "globalAssetId": f"urn:o2ims-replay:{site.name}:{name}",
+        "description": str(description or f"{RESOURCE_KINDS[kind][4]} {name} at {site.title}"),
+        "elements": [],
+        "tags": [site.name, kind],
+        "groups": [f"{site.name}-{pool}"],
+        "extensions": {"name": name, "site": site.name, "added": True, **extensions},
+    }
+    state.extra_resources.setdefault(pool_id, []).append(resource)
+    services.now(state)
+    ref = f"/resourcePools/{pool_id}/resources/{resource['resourceId']}"
+    services.emit(change_notifications(state, API, CREATE, ref, None, resource, "inventory.create"))
+    return resource
+
+
+def remove_resource(services: Services, state: SessionState, ident: str) -> JSON | None:
+    """Remove a resource added at run time and notify (delete); None when the session added no such resource."""
+    for pool_id, items in state.extra_resources.items():
+        for resource in items:
+            if resource["resourceId"] == ident:
+                items.remove(resource)
+                services.now(state)
+                ref = f"/resourcePools/{pool_id}/resources/{ident}"
+                services.emit(change_notifications(state, API, DELETE, ref, resource, None, "inventory.delete"))
+                return resource
     return None
 
 
-def _notified_objects(ctx: Ctx) -> list[JSON]:
-    """Objects a subscription of this API can be notified about (what its filter is matched against)."""
-    m = ctx.model
-    if ctx.route.api == "infrastructureCluster":
-        # Cluster subscriptions also get provisioning progress (ProvisioningRequestInfo objects), whose
-        # attributes the model cannot list before a request exists: check only the inventory API strictly.
-        return []
-    pools = m.resource_pools_v1 + m.resource_pools_v2
-    resources = [r for rs in m.resources.values() for r in rs]
-    return [*m.deployment_managers, *m.resource_types_v1, *m.resource_types_v2, *pools, *resources]
+#: Collections whose elements are more than a model attribute (those are in ``replayer.synthetic.table``).
+LISTS: dict[tuple[str, str], ItemsOf] = {(API, "/resourceTypes"): _types, (API, "/resourcePools"): _pools}
 
-
-def list_subscriptions(ctx: Ctx) -> SynthResponse:
-    """The session's subscriptions of this API."""
-    return ctx.collection([s.body() for s in _subs(ctx)])
-
-
-def create_subscription(ctx: Ctx) -> SynthResponse:
-    """POST a subscription: 201 with Location; 400 for a bad body; a duplicate callback is refused."""
-    ctx.cacheable = False
-    try:
-        body = ctx.body_json()
-    except ValueError as e:
-        return ctx.problem(400, str(e))
-    reason = _check_subscription(ctx, body) or validate_body(ctx)
-    if reason:
-        return ctx.problem(400, reason)
-    api = ctx.route.api
-    if ctx.state.has_callback(api, body["callback"]):
-        # Only the monitoring definitions document 409; inventory and cluster answer 400 (docs/o2ims-coverage.md).
-        status = 409 if api == "infrastructureMonitoring" else 400
-        return ctx.problem(status, f"a subscription with callback {body['callback']!r} already exists")
-    number = ctx.state.next_subscription_number()
-    sub_id = ctx.model.id("subscription", ctx.state.name, api, str(number))
-    sub = Subscription(sub_id, api, ctx.route.version or "v1", body["callback"],
-                       body.get("consumerSubscriptionId"), body.get("filter"))
-    ctx.state.subscriptions[sub_id] = sub
-    ctx.owner.now(ctx.state)
-    location = f"{ctx.path}/{sub_id}"
-    return json_response(201, sub.body(), {"Location": location})
-
-
-def _subscription_param(ctx: Ctx) -> str:
-    return ctx.params.get("subscriptionId") or ctx.params["alarmSubscriptionId"]
-
-
-def get_subscription(ctx: Ctx) -> SynthResponse:
-    """One subscription."""
-    ident = _subscription_param(ctx)
-    sub = next((s for s in _subs(ctx) if s.id == ident), None)
-    return ctx.item(sub.body()) if sub is not None else ctx.not_found("subscription", ident)
-
-
-def delete_subscription(ctx: Ctx) -> SynthResponse:
-    """DELETE a subscription: 200 with no body."""
-    ident = _subscription_param(ctx)
-    sub = next((s for s in _subs(ctx) if s.id == ident), None)
-    if sub is None:
-        return ctx.not_found("subscription", ident)
-    del ctx.state.subscriptions[ident]
-    ctx.owner.now(ctx.state)
-    return SynthResponse(200, {}, b"")
-
-
-def subscription_handlers() -> dict[str, Handler]:
-    """The collection handlers of a subscriptions path (the item ones: ``subscription_item_handlers``)."""
-    return {"GET": list_subscriptions, "POST": create_subscription}
-
-
-def subscription_item_handlers() -> dict[str, Handler]:
-    """GET and DELETE of one subscription."""
-    return {"GET": get_subscription, "DELETE": delete_subscription}
-
-
+#: What the route table cannot generate.
 HANDLERS: dict[tuple[str, str], dict[str, Handler]] = {
     (API, ""): {"GET": ocloud},
-    (API, "/api_versions"): {"GET": api_versions},
-    (API, "/deploymentManagers"): {"GET": collection_handler(lambda c: c.model.deployment_managers)},
-    (API, "/deploymentManagers/{deploymentManagerId}"): {
-        "GET": item_handler(lambda c: c.model.deployment_managers, "deploymentManagerId",
-                     "deployment manager")},
-    (API, "/resourceTypes"): {"GET": collection_handler(_types)},
-    (API, "/resourceTypes/{resourceTypeId}"): {
-        "GET": item_handler(_types, "resourceTypeId", "resource type")},
     (API, "/resourceTypes/{resourceTypeId}/alarmDictionary"): {"GET": type_dictionary},
-    (API, "/resourcePools"): {"GET": collection_handler(_pools)},
-    (API, "/resourcePools/{resourcePoolId}"): {
-        "GET": item_handler(_pools, "resourcePoolId", "resource pool")},
     (API, "/resourcePools/{resourcePoolId}/resources"): {"GET": resources},
     (API, "/resourcePools/{resourcePoolId}/resources/{resourceId}"): {"GET": resource},
-    (API, "/alarmDictionaries"): {"GET": collection_handler(lambda c: c.model.alarm_dictionaries)},
-    (API, "/alarmDictionaries/{alarmDictionaryId}"): {
-        "GET": item_handler(lambda c: c.model.alarm_dictionaries, "alarmDictionaryId",
-                     "alarm dictionary")},
-    (API, "/locations"): {"GET": collection_handler(lambda c: c.model.locations)},
-    (API, "/locations/{globalLocationId}"): {
-        "GET": item_handler(lambda c: c.model.locations, "globalLocationId", "location")},
-    (API, "/oCloudSites"): {"GET": collection_handler(lambda c: c.model.ocloud_sites)},
-    (API, "/oCloudSites/{oCloudSiteId}"): {
-        "GET": item_handler(lambda c: c.model.ocloud_sites, "oCloudSiteId", "O-Cloud site")},
-    (API, "/subscriptions"): subscription_handlers(),
-    (API, "/subscriptions/{subscriptionId}"): subscription_item_handlers(),
 }

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from replayer.synthetic.context import Ctx, Handler, SynthResponse, encode, json_response
-from replayer.synthetic.inventory import api_versions, subscription_handlers, subscription_item_handlers, validate_body
+from replayer.synthetic.answers import SynthResponse, encode, json_response
+from replayer.synthetic.context import Ctx, Handler
+from replayer.synthetic.generic import validate_body
 from replayer.synthetic.model import ALARM_DEFINITIONS
 from replayer.synthetic.notify import alarm_notifications
+from replayer.synthetic.services import Services
 from replayer.synthetic.state import SessionState
-
-if TYPE_CHECKING:
-    from replayer.synthetic.api import SyntheticO2IMS
 
 __all__ = ["HANDLERS", "CLEARED", "etag", "raise_alarm", "update_alarm"]
 
@@ -89,17 +88,17 @@ def patch_alarm(ctx: Ctx) -> SynthResponse:
         return ctx.problem(409, f"alarm {ident} is already acknowledged")
     if "perceivedSeverity" in body and alarm["perceivedSeverity"] == CLEARED:
         return ctx.problem(409, f"alarm {ident} is already cleared")
-    updated = update_alarm(ctx.owner, ctx.state, ident, acknowledge="alarmAcknowledged" in body,
+    updated = update_alarm(ctx.services, ctx.state, ident, acknowledge="alarmAcknowledged" in body,
                            severity=CLEARED if "perceivedSeverity" in body else None)
     applied = {k: updated[k] for k in ("alarmAcknowledged", "perceivedSeverity") if k in body}
     return json_response(200, applied, {"ETag": etag(updated)})
 
 
-def update_alarm(owner: SyntheticO2IMS, state: SessionState, ident: str, *, acknowledge: bool = False,
+def update_alarm(services: Services, state: SessionState, ident: str, *, acknowledge: bool = False,
                  severity: int | None = None) -> JSON:
     """Change an alarm of a session and notify: ACKNOWLEDGE, CLEAR (severity 5) or CHANGE (other severity)."""
     alarm = dict(state.alarms[ident])  # copy on write: the model's alarms are shared by every session
-    now = owner.now(state)
+    now = services.now(state)
     events = []
     if acknowledge:
         alarm["alarmAcknowledged"] = True
@@ -115,14 +114,14 @@ def update_alarm(owner: SyntheticO2IMS, state: SessionState, ident: str, *, ackn
     alarm["alarmChangedTime"] = now
     state.alarms[ident] = alarm
     for kind in events:
-        owner.emit(alarm_notifications(owner.model, state, kind, alarm))
+        services.emit(alarm_notifications(services.model, state, kind, alarm))
     return alarm
 
 
-def raise_alarm(owner: SyntheticO2IMS, state: SessionState, site: str, resource: str, definition: str,
+def raise_alarm(services: Services, state: SessionState, site: str, resource: str, definition: str,
                 severity: int, extensions: Mapping[str, str] | None = None) -> JSON:
     """Raise a new alarm on ``resource`` of ``site`` in a session and notify (NEW); ValueError on bad names."""
-    model = owner.model
+    model = services.model
     ref = model.resource_refs.get((site, resource))
     if ref is None:
         raise ValueError(f"site {site!r} has no resource {resource!r} (names: node-N, nic-N, accelerator-N, volume-N)")
@@ -133,7 +132,7 @@ def raise_alarm(owner: SyntheticO2IMS, state: SessionState, site: str, resource:
     if not 0 <= severity <= 4:
         raise ValueError(f"perceivedSeverity must be 0 (CRITICAL) .. 4 (INDETERMINATE), got {severity}")
     state.alarm_count += 1
-    now = owner.now(state)
+    now = services.now(state)
     alarm: JSON = {
         "alarmEventRecordId": model.id("alarm", state.name, str(state.alarm_count), site, resource, definition),
         "alarmDefinitionID": def_id,
@@ -147,7 +146,7 @@ def raise_alarm(owner: SyntheticO2IMS, state: SessionState, site: str, resource:
         "extensions": {"site": site, "resourceName": resource, "alarmName": definition, **(extensions or {})},
     }
     state.alarms[alarm["alarmEventRecordId"]] = alarm
-    owner.emit(alarm_notifications(model, state, "NEW", alarm))
+    services.emit(alarm_notifications(model, state, "NEW", alarm))
     return alarm
 
 
@@ -205,7 +204,7 @@ def _write_configuration(ctx: Ctx, *, partial: bool) -> SynthResponse:
     else:
         config = {"retentionPeriod": body["retentionPeriod"], "extensions": dict(body["extensions"])}
     ctx.state.service_configuration = config
-    ctx.owner.now(ctx.state)
+    ctx.services.now(ctx.state)
     return json_response(200, config, {"ETag": etag(config)})
 
 
@@ -219,12 +218,10 @@ def patch_configuration(ctx: Ctx) -> SynthResponse:
     return _write_configuration(ctx, partial=True)
 
 
+#: The handlers of this API (api_versions and the subscriptions come from ``replayer.synthetic.table``).
 HANDLERS: dict[tuple[str, str], dict[str, Handler]] = {
-    (API, "/api_versions"): {"GET": api_versions},
     (API, "/alarms"): {"GET": list_alarms},
     (API, "/alarms/{alarmEventRecordId}"): {"GET": get_alarm, "PATCH": patch_alarm},
     (API, "/alarmServiceConfiguration"): {
         "GET": get_configuration, "PUT": put_configuration, "PATCH": patch_configuration},
-    (API, "/alarmSubscriptions"): subscription_handlers(),
-    (API, "/alarmSubscriptions/{alarmSubscriptionId}"): subscription_item_handlers(),
 }

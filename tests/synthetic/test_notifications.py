@@ -129,7 +129,8 @@ def test_admin_rejects_bad_input(server: ServerThread) -> None:
 
 
 def test_wait_settled_returns_on_empty_log() -> None:
-    from replayer.synthetic.notify import Notifier, Outbox
+    from replayer.server.notifier import Notifier
+    from replayer.synthetic.notify import Outbox
 
     async def run() -> bool:
         async with Notifier(Outbox()) as notifier:
@@ -180,7 +181,7 @@ def test_admin_resource_delete_and_reset(server: ServerThread) -> None:
 
 
 def test_loopback_only_blocks_callbacks_outside_the_machine_without_resolving_them() -> None:
-    from replayer.synthetic.notify import DeliveryPolicy, is_loopback_url
+    from replayer.server.notifier import DeliveryPolicy, is_loopback_url
 
     assert DeliveryPolicy().loopback_only  # set for the whole suite by tests/conftest.py
     assert is_loopback_url("http://127.0.0.1:8080/cb") and is_loopback_url("http://[::1]/cb")

@@ -1,4 +1,4 @@
-"""Admin routes of the synthetic model (under ``/__admin/``, which the server protects) and its notifier.
+"""Admin routes of the synthetic O2IMS (under ``/__admin/``, which the server protects) and its notifier.
 
     GET    /__admin/notifications[?session=S][&wait=SECONDS[&min=N]]  what was sent and what the callbacks answered
     DELETE /__admin/notifications                              forget the delivery log
@@ -21,15 +21,14 @@ from typing import Any
 from aiohttp import web
 
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
+from replayer.server.notifier import NOTIFIER_KEY, Notifier, notifier_ctx
 from replayer.synthetic.api import SyntheticO2IMS
-from replayer.synthetic.model import RESOURCE_KINDS
+from replayer.synthetic.inventory import add_resource, remove_resource
 from replayer.synthetic.monitoring import raise_alarm, update_alarm
-from replayer.synthetic.notify import CREATE, DELETE, NOTIFIER_KEY, Notifier, change_notifications, notifier_ctx
 
-__all__ = ["MODEL_KEY", "setup_admin"]
+__all__ = ["MODEL_KEY", "setup_synthetic"]
 
 MODEL_KEY = web.AppKey("o2replay_synthetic_model", SyntheticO2IMS)
-_POOL_KINDS = {"compute": ("node", "accelerator"), "storage": ("volume",), "network": ("nic",)}
 _MAX_WAIT = 30.0
 
 
@@ -124,40 +123,12 @@ async def post_resource(request: web.Request) -> web.Response:
     """Add a resource to a pool in a session; inventory subscribers get a create notification."""
     model = request.app[MODEL_KEY]
     body = await _body(request)
-    site = next((s for s in model.profile.sites if s.name == body.get("site")), None)
-    if site is None:
-        return _problem(400, f"site: expected one of {', '.join(s.name for s in model.profile.sites)}, "
-                             f"got {body.get('site')!r}")
-    pool = body.get("pool", "compute")
-    if pool not in _POOL_KINDS:
-        return _problem(400, f"pool: expected one of compute, storage, network, got {pool!r}")
-    kind = body.get("kind", _POOL_KINDS[pool][0])
-    if kind not in _POOL_KINDS[pool]:
-        return _problem(400, f"kind: a {pool} pool holds {', '.join(_POOL_KINDS[pool])}, got {kind!r}")
-    extensions = body.get("extensions") or {}
-    if not isinstance(extensions, dict):
-        return _problem(400, "extensions: expected an object")
-    state = model.session(_session(request, body))
-    pool_id = model.model.id("resourcePool", site.name, pool)
-    existing = [*model.model.resources[pool_id], *state.extra_resources.get(pool_id, [])]
-    number = sum(1 for r in existing if r["resourceTypeId"] == model.model.id("resourceType", kind)) + 1
-    name = f"{kind}-{number}"
-    resource = {
-        "resourceId": model.model.id("resource", state.name, site.name, name),
-        "resourcePoolId": pool_id,
-        "resourceTypeId": model.model.id("resourceType", kind),
-        "globalAssetId": f"urn:o2ims-replay:{site.name}:{name}",
-        "description": str(body.get("description") or f"{RESOURCE_KINDS[kind][4]} {name} at {site.title}"),
-        "elements": [],
-        "tags": [site.name, kind],
-        "groups": [f"{site.name}-{pool}"],
-        "extensions": {"name": name, "site": site.name, "added": True, **extensions},
-    }
-    state.extra_resources.setdefault(pool_id, []).append(resource)
-    model.now(state)
-    ref = f"/resourcePools/{pool_id}/resources/{resource['resourceId']}"
-    model.emit(change_notifications(state, "infrastructureInventory", CREATE, ref, None, resource,
-                                    "inventory.create"))
+    try:
+        resource = add_resource(model, _session(request, body), body.get("site"),
+                                body.get("pool", "compute"), body.get("kind"), body.get("description"),
+                                body.get("extensions") or {})
+    except ValueError as e:
+        return _problem(400, str(e))
     return _json(201, resource)
 
 
@@ -166,16 +137,10 @@ async def delete_resource(request: web.Request) -> web.Response:
     model = request.app[MODEL_KEY]
     state = model.session(_session(request, {}))
     ident = request.match_info["resourceId"]
-    for pool_id, items in state.extra_resources.items():
-        for resource in items:
-            if resource["resourceId"] == ident:
-                items.remove(resource)
-                model.now(state)
-                ref = f"/resourcePools/{pool_id}/resources/{ident}"
-                model.emit(change_notifications(state, "infrastructureInventory", DELETE, ref, resource, None,
-                                                "inventory.delete"))
-                return _json(200, resource)
-    return _problem(404, f"no added resource {ident!r} in session {state.name!r}")
+    resource = remove_resource(model, state, ident)
+    if resource is None:
+        return _problem(404, f"no added resource {ident!r} in session {state.name!r}")
+    return _json(200, resource)
 
 
 async def reset(request: web.Request) -> web.Response:
@@ -189,9 +154,10 @@ async def reset(request: web.Request) -> web.Response:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def setup_admin(app: web.Application, model: SyntheticO2IMS,
-                guard: Callable[[Handler], Handler] | None = None) -> None:
-    """Register the notifier and the admin routes, each wrapped by ``guard`` (the server's access check)."""
+def setup_synthetic(app: web.Application, model: SyntheticO2IMS,
+                    guard: Callable[[Handler], Handler] | None = None) -> None:
+    """Register the notifier (``app.cleanup_ctx``) and the admin routes, each wrapped by ``guard`` (the
+    server's access check)."""
     notifier = Notifier(model.outbox, tick=model.tick)
     app[MODEL_KEY] = model
     app[NOTIFIER_KEY] = notifier
