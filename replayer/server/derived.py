@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from replayer.cassettes.model import Interaction, header_value, is_json_content
-from replayer.matching import normalise_path
+from replayer.o2ims.routes import normalise_path
 from replayer.o2ims import query as oq
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
 from replayer.o2ims.routes import kept_with_fields, match_route

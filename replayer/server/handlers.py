@@ -20,7 +20,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from replayer.matching import RequestKey, key_from_parts, normalise_path
+from replayer.matching import RequestKey, key_from_parts
+from replayer.o2ims.routes import normalise_path
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
 from replayer.server import faults as fault_io
 from replayer.server.config import LatencyMode

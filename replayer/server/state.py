@@ -19,7 +19,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from replayer.cassettes.model import Interaction
 from replayer.cassettes.load import load_cassettes
 from replayer.cassettes.yaml import gc_paused
-from replayer.matching import CassetteIndex, MatchOn, normalise_path
+from replayer.matching import CassetteIndex, MatchOn
+from replayer.o2ims.routes import normalise_path
 from replayer.server import o2ims_bridge as bridge
 from replayer.server.derived import Derived, build_derived
 
