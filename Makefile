@@ -13,7 +13,7 @@ ifneq ($(strip $(PTIO2_SOURCE)),)
 export PTIO2_SOURCE
 endif
 
-.PHONY: serve test bench fuzz cassettes compat typecheck clean system-deps reference-deps reference-o2ims
+.PHONY: serve test bench fuzz cassettes compat typecheck clean system-deps reference-deps reference-o2ims test-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,15 @@ serve: $(STAMP)
 	$(BIN)/o2replay serve cassettes --host $(HOST) --port $(PORT)
 
 ## test: mypy --strict on the package, then the whole test suite (bounded fuzz, soak and load tests included)
-test: $(STAMP) reference-deps
+test: $(STAMP) reference-deps test-deps
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## test-deps: Debian packages the tests need (curl, for HTTPS and mutual TLS); installed only when missing
+test-deps:
+	@command -v curl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq curl >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq curl >/dev/null; fi; }
 
 ## system-deps: Debian packages the benchmarks need (wrk); installed only when missing
 system-deps:

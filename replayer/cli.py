@@ -19,7 +19,7 @@ from replayer.errors import ReplayerError
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 #: Subcommands in the order ``o2replay --help`` lists them.
-COMMANDS = ("record", "serve", "scan", "diff", "validate", "textconv")
+COMMANDS = ("record", "serve", "scan", "diff", "validate", "textconv", "tls")
 
 _DESCRIPTION = """\
 Record, replay and diff O-RAN O2IMS traffic.
@@ -30,6 +30,7 @@ Record, replay and diff O-RAN O2IMS traffic.
   diff      show what a real O2IMS changed between two recordings (exit 1 on drift)
   validate  check recorded responses against the O2IMS OpenAPI definitions
   textconv  print a cassette's semantic view, for `git diff` (see docs/diff.md)
+  tls       the local CA of `serve --tls auto`; client certificates for mutual TLS
 
 Run `o2replay COMMAND --help` for the options of one command. Docs: docs/ in the project.
 """

@@ -4,6 +4,17 @@
     def test_lists_pools(o2ims_server: str) -> None:
         pools = requests.get(f"{o2ims_server}/o2ims-infrastructureInventory/v1/resourcePools").json()
 
+HTTPS, mutual TLS and OAuth2 come from the same settings (``tls="auto"``, ``tls_client_ca="auto"``,
+``auth="oauth2"``): the URL is then ``https://`` and ``o2ims_ca`` is the CA to verify it with (the local CA
+lives in a session temporary folder unless ``tls_dir`` is set), and ``o2ims_replay.token("o2ims-reader")``
+fetches a token from the embedded token endpoint::
+
+    @pytest.mark.o2ims_cassette("cassettes", tls="auto", auth="oauth2")
+    def test_reader(o2ims_server: str, o2ims_ca: str, o2ims_replay) -> None:
+        token = o2ims_replay.token("o2ims-reader")
+        requests.get(f"{o2ims_server}/o2ims-infrastructureInventory/v1", verify=o2ims_ca,
+                     headers={"Authorization": f"Bearer {token}"})
+
 Config precedence: the ``o2ims_cassette`` marker (closest wins) > the ``o2ims_cassettes`` ini option >
 ``replay:`` in ``.o2replay.yaml`` > defaults. One server per distinct set of cassettes and settings runs
 for the whole session on 127.0.0.1 with an ephemeral port, in a thread with its own event loop; before
@@ -19,7 +30,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["o2ims_server", "o2ims_replay", "ServerPool"]
+__all__ = ["o2ims_server", "o2ims_replay", "o2ims_ca", "ServerPool"]
 
 MARKER = "o2ims_cassette"
 _ROLE_HINT = "o2ims_cassette(*paths, **settings): cassettes (files or folders) for the o2ims_server fixture; " \
@@ -42,8 +53,9 @@ def pytest_configure(config: pytest.Config) -> None:
 class ServerPool:
     """Session-wide replay servers, one per (cassettes, settings)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls_dir: Path | None = None) -> None:
         self._servers: dict[tuple[Any, ...], Any] = {}
+        self.tls_dir = tls_dir  # where tls="auto" keeps its CA unless tls_dir is set
 
     def get(self, paths: tuple[str, ...], settings: dict[str, Any], rootpath: Path) -> Any:
         """A running server for these cassettes and settings (started on first use)."""
@@ -61,6 +73,8 @@ class ServerPool:
             if not paths and "cassettes" not in section:
                 config = replace(config, paths=())  # nothing chosen: the synthetic model alone
             config = replace(config, host="127.0.0.1", port=0, workers=1, watch=False)
+            if config.tls and "tls_dir" not in settings and "tls_dir" not in section and self.tls_dir:
+                config = replace(config, tls_dir=str(self.tls_dir))
             server = self._servers[key] = EmbeddedServer(config).start()
         return server
 
@@ -80,9 +94,9 @@ def _resolve(raw: str | Path, node_dir: Path, rootpath: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def o2ims_server_pool() -> Iterator[ServerPool]:
+def o2ims_server_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
     """The session's replay servers; all stop when the session ends."""
-    pool = ServerPool()
+    pool = ServerPool(tmp_path_factory.mktemp("o2replay-tls"))
     yield pool
     pool.stop_all()
 
@@ -113,5 +127,14 @@ def o2ims_replay(request: pytest.FixtureRequest, o2ims_server_pool: ServerPool) 
 
 @pytest.fixture
 def o2ims_server(o2ims_replay: Any) -> str:
-    """Base URL (``http://127.0.0.1:PORT``) of a replay server over the marked cassettes, reset for this test."""
+    """Base URL (``http://127.0.0.1:PORT``, ``https://`` with ``tls``) of a replay server over the marked cassettes,
+    reset for this test."""
     return str(o2ims_replay.url)
+
+
+@pytest.fixture
+def o2ims_ca(o2ims_replay: Any) -> str:
+    """The CA file that verifies an HTTPS ``o2ims_server`` (``tls="auto"``), for ``verify=`` or ``--cacert``."""
+    if not o2ims_replay.ca_path:
+        pytest.fail("o2ims_ca needs an HTTPS server: mark the test with o2ims_cassette(..., tls='auto')")
+    return str(o2ims_replay.ca_path)

@@ -112,3 +112,39 @@ def test_from_config(o2ims_server):
 ''')
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_https_mutual_tls_and_oauth2_from_the_marker_and_the_config_file(pytester: pytest.Pytester) -> None:
+    (pytester.path / "recorded").mkdir()
+    (pytester.path / "recorded" / "inv.yaml").write_text(dump_cassette(Cassette((
+        interaction("GET", f"{INV}/resourcePools", body=POOLS),))))
+    (pytester.path / ".o2replay.yaml").write_text("replay:\n  cassettes: [recorded]\n  tls: auto\n")
+    pytester.makepyfile(test_secure=f'''
+import pytest
+import requests
+
+URL = "{INV}/resourcePools"
+
+
+def test_https_from_the_config_file(o2ims_server, o2ims_ca):
+    assert o2ims_server.startswith("https://")
+    assert requests.get(o2ims_server + URL, verify=o2ims_ca, timeout=5).status_code == 200
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(o2ims_server + URL, timeout=5)
+
+
+@pytest.mark.o2ims_cassette("recorded", auth="oauth2")
+def test_oauth2_roles(o2ims_server, o2ims_ca, o2ims_replay):
+    assert requests.get(o2ims_server + URL, verify=o2ims_ca, timeout=5).status_code == 401
+    reader = {{"Authorization": "Bearer " + o2ims_replay.token("o2ims-reader")}}
+    assert requests.get(o2ims_server + URL, verify=o2ims_ca, headers=reader, timeout=5).status_code == 200
+    other = {{"Authorization": "Bearer " + o2ims_replay.token("o2ims-subscriber")}}
+    assert requests.get(o2ims_server + URL, verify=o2ims_ca, headers=other, timeout=5).status_code == 403
+
+
+@pytest.mark.o2ims_cassette("recorded", tls="off")
+def test_plain_http_asks_for_no_ca(o2ims_server):
+    assert o2ims_server.startswith("http://")
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)

@@ -14,9 +14,10 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -49,12 +50,14 @@ _MODES = ("reverse", "regular", "upstream")
 #: Options `record` sets itself; `--set` may not override them (mitmproxy would silently get two values).
 _MANAGED = frozenset({"mode", "listen_host", "listen_port", "connection_strategy", "cassette", "record_mode",
                       "record_paths", "redact_rules", "cassette_flush", "record_timing", "record_notifications",
-                      "notification_paths", "ssl_insecure", "client_certs", "flow_detail"})
+                      "notification_paths", "ssl_insecure", "client_certs", "flow_detail",
+                      "ssl_verify_upstream_trusted_ca"})
 _DEFAULT_LISTEN = "127.0.0.1:8080"
 #: Flags that may also come from the ``record:`` section of .o2replay.yaml.
 _CONFIG_KEYS = ("upstream", "cassette", "listen", "mode", "record_mode", "record_paths", "redact_rules",
-                "insecure", "client_cert", "timing", "flush", "notifications", "notification_paths")
-_PATH_KEYS = ("cassette", "redact_rules", "client_cert")
+                "insecure", "client_cert", "client_key", "upstream_ca", "timing", "flush", "notifications",
+                "notification_paths")
+_PATH_KEYS = ("cassette", "redact_rules", "client_cert", "client_key", "upstream_ca")
 
 
 def register(subs: Any) -> None:
@@ -76,7 +79,12 @@ def register(subs: Any) -> None:
     p.add_argument("--insecure", action="store_true", default=None,
                    help="do not verify the upstream's TLS certificate (mitmproxy ssl_insecure)")
     p.add_argument("--client-cert", metavar="PEM",
-                   help="client certificate + key (PEM) for mTLS upstreams (mitmproxy client_certs)")
+                   help="client certificate for mTLS upstreams (PEM; with its key unless --client-key is given; "
+                        "mitmproxy client_certs)")
+    p.add_argument("--client-key", metavar="PEM", help="the private key of --client-cert when it is a separate file")
+    p.add_argument("--upstream-ca", metavar="PEM",
+                   help="CA bundle that verifies the upstream's certificate, e.g. a lab CA "
+                        "(mitmproxy ssl_verify_upstream_trusted_ca)")
     p.add_argument("--timing", action="store_true", default=None,
                    help="store recorded_at/duration per interaction (cassettes then differ between runs)")
     p.add_argument("--flush", metavar="POLICY", help="'each' exchange (default) or every N seconds, e.g. '5s'")
@@ -112,6 +120,8 @@ class RecordArgs:
     notifications: bool
     notification_paths: tuple[str, ...]
     extra: tuple[str, ...] = ()
+    client_key: str = ""
+    upstream_ca: str = ""
 
 
 def check_url(url: str, what: str = "--upstream") -> str:
@@ -180,9 +190,14 @@ def validate(args: argparse.Namespace) -> RecordArgs:
         raise UsageError(f"--upstream URL is required in {mode} mode (the O2IMS base URL, e.g. https://o2ims:443)")
     if not v["cassette"]:
         raise UsageError("--cassette PATH is required (e.g. cassettes/lab.yaml)")
-    for flag, key in (("--client-cert", "client_cert"), ("--redact-rules", "redact_rules")):
+    for flag, key in (("--client-cert", "client_cert"), ("--client-key", "client_key"),
+                      ("--upstream-ca", "upstream_ca"), ("--redact-rules", "redact_rules")):
         if v[key] and not Path(v[key]).is_file():
             raise UsageError(f"{flag} {v[key]}: no such file")
+    if v["client_key"] and not v["client_cert"]:
+        raise UsageError("--client-key goes with --client-cert (the certificate it belongs to)")
+    if v["upstream_ca"] and v["insecure"]:
+        raise UsageError("--upstream-ca and --insecure contradict each other: verify with the CA, or do not verify")
     host, port = parse_listen(str(v["listen"] or _DEFAULT_LISTEN))
     record_paths = tuple(v["record_paths"] or ())
     ra = RecordArgs(
@@ -192,6 +207,7 @@ def validate(args: argparse.Namespace) -> RecordArgs:
         timing=bool(v["timing"]), flush=str(v["flush"] or "each"),
         notifications=v["notifications"] is not False,
         notification_paths=tuple(v["notification_paths"] or ()), extra=tuple(args.extra),
+        client_key=v["client_key"] or "", upstream_ca=v["upstream_ca"] or "",
     )
     _check_recorder(ra)
     for extra in ra.extra:
@@ -250,6 +266,8 @@ def mitmdump_argv(ra: RecordArgs) -> list[str]:
         sets["ssl_insecure"] = "true"
     if ra.client_cert:
         sets["client_certs"] = ra.client_cert
+    if ra.upstream_ca:
+        sets["ssl_verify_upstream_trusted_ca"] = ra.upstream_ca
     argv = [sys.executable, "-c", "from mitmproxy.tools.main import mitmdump; mitmdump()",
             "-s", str(addon_path()), "--mode", mode, "--listen-host", ra.host, "--listen-port", str(ra.port)]
     for key, value in sets.items():
@@ -301,9 +319,23 @@ def _startup_error(lines: list[str]) -> str:
     return msgs[-1] if msgs else ""
 
 
+def _client_pem(ra: RecordArgs, folder: Path) -> RecordArgs:
+    """mitmproxy wants the client certificate and its key in one PEM: join separate files into a private one."""
+    if not ra.client_key:
+        return ra
+    joined = folder / "client.pem"
+    joined.touch(mode=0o600)
+    joined.write_bytes(Path(ra.client_cert).read_bytes().rstrip(b"\n") + b"\n" + Path(ra.client_key).read_bytes())
+    return replace(ra, client_cert=str(joined), client_key="")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run `o2replay record`."""
-    ra = validate(args)
+    with tempfile.TemporaryDirectory(prefix="o2replay-record-") as private:
+        return _run(_client_pem(validate(args), Path(private)), args.verbose)
+
+
+def _run(ra: RecordArgs, verbose: bool) -> int:
     out = sys.stdout
     proc = subprocess.Popen(mitmdump_argv(ra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, bufsize=1)
@@ -320,7 +352,7 @@ def run(args: argparse.Namespace) -> int:
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return _follow(proc, ra, args.verbose, out, stopping)
+        return _follow(proc, ra, verbose, out, stopping)
     finally:
         for s, h in previous.items():
             signal.signal(s, h)

@@ -22,12 +22,16 @@ examples:
   o2replay serve cassettes --strict --synthetic off # CI: a miss is a 404 naming the nearest recordings
   o2replay serve cassettes --match-on method,path,query,body,headers:X-Tenant
   o2replay serve cassettes --latency recorded --watch --workers 2
+  o2replay serve cassettes --tls auto                # HTTPS; prints the CA to give consumers
+  o2replay serve cassettes --tls auto --tls-client-ca auto --auth oauth2   # mutual TLS and OAuth2 roles
 """
 
 #: Flags whose value feeds ServeConfig (dest -> replay: key).
 FLAG_KEYS = ("cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic",
              "profile", "latency", "workers", "watch", "log_format", "access_log", "admin_token", "auth",
-             "auth_tokens", "journal_size", "page_size")
+             "auth_tokens", "journal_size", "page_size",
+             "tls", "tls_cert", "tls_key", "tls_dir", "tls_san", "tls_client_ca",
+             "oauth_clients", "oauth_issuer", "oauth_audience", "oauth_jwks", "oauth_roles_claim", "oauth_token_ttl")
 
 
 def register(subs: Any) -> None:
@@ -61,8 +65,33 @@ def register(subs: Any) -> None:
     p.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=None, help="log every request")
     p.add_argument("--admin-token", metavar="TOKEN",
                    help="require this bearer token on /__admin/ (default: loopback clients only)")
-    p.add_argument("--auth", choices=("none", "bearer"), help="require a bearer token on O2IMS requests")
+    p.add_argument("--auth", choices=("none", "bearer", "oauth2"),
+                   help="require a bearer token on O2IMS requests: one of --auth-tokens, or an OAuth2 JWT with the "
+                        "role the operation needs (embedded token endpoint, or --oauth-jwks)")
     p.add_argument("--auth-tokens", metavar="FILE", help="accepted bearer tokens, one per line")
+    tls = p.add_argument_group("HTTPS and mutual TLS (docs/security.md)")
+    tls.add_argument("--tls", choices=("auto", "off"),
+                     help="auto: serve HTTPS with a local CA and server certificate made once in --tls-dir")
+    tls.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate chain (PEM)")
+    tls.add_argument("--tls-key", metavar="FILE", help="the private key of --tls-cert (PEM)")
+    tls.add_argument("--tls-dir", metavar="DIR", help="folder of the local CA and certificates "
+                                                      "(default ~/.o2replay/tls)")
+    tls.add_argument("--tls-san", action="append", metavar="NAME",
+                     help="another DNS name or IP for the --tls auto certificate (repeatable)")
+    tls.add_argument("--tls-client-ca", metavar="FILE|auto",
+                     help="require client certificates signed by this CA (auto: the local CA; "
+                          "issue them with `o2replay tls client-cert NAME`)")
+    oauth = p.add_argument_group("OAuth2 (--auth oauth2; docs/security.md)")
+    oauth.add_argument("--oauth-clients", metavar="FILE",
+                       help="clients of the embedded token endpoint (default: the profile's, one per role)")
+    oauth.add_argument("--oauth-issuer", metavar="ISS", help="the tokens' iss (default: this server's URL)")
+    oauth.add_argument("--oauth-audience", metavar="AUD", help="the aud tokens must carry (default o2ims-client)")
+    oauth.add_argument("--oauth-jwks", metavar="URL",
+                       help="validate tokens of an external identity provider with its JWKS (needs --oauth-issuer)")
+    oauth.add_argument("--oauth-roles-claim", metavar="CLAIM",
+                       help="top-level claim listing the roles (default roles, as openshift-kni's groupsClaim)")
+    oauth.add_argument("--oauth-token-ttl", type=int, metavar="SECONDS",
+                       help="lifetime of embedded tokens (default 300)")
     p.add_argument("--page-size", type=int,
                    help="page size of derived and synthetic collection answers, with nextpage_opaque_marker "
                         "(default: no paging for derived answers, the profile's paging for synthetic ones)")
@@ -76,6 +105,27 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     if not flags["cassettes"]:
         flags["cassettes"] = None
     return flags
+
+
+def _prepare_security(config: Any) -> Any:
+    """Make the local CA once (before any worker forks) and say where it is; one signing key for all workers."""
+    from dataclasses import replace
+
+    from replayer.errors import UsageError
+    from replayer.server.tls import resolve_tls
+
+    try:
+        tls = resolve_tls(config)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if tls is not None and tls.consumer_ca is not None:
+        print(f"o2replay serve: HTTPS with the local CA {tls.consumer_ca}: give it to consumers "
+              f"(curl --cacert, REQUESTS_CA_BUNDLE, SSL_CERT_FILE)", flush=True)
+    if config.oauth and not config.oauth_jwks and config.workers > 1:
+        from replayer.security.tokens import SigningKey
+
+        config = replace(config, oauth_signing_key=SigningKey.generate().pem())
+    return config
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"o2replay serve: note: no cassettes/ folder in {Path.cwd()}; nothing recorded is loaded",
               file=sys.stderr, flush=True)
         config = replace(config, paths=())
+    config = _prepare_security(config)
     live = load_set(config.paths, config.match_on, use_cache=config.use_cache,
                      page_size=config.page_size)
     if config.workers > 1:

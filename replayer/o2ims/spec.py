@@ -96,6 +96,8 @@ class Operation:
     request_body: Mapping[str, Any] | None = None  # content type -> schema, None when no body is documented
     request_body_required: bool = False
     pointer: str = field(default="", repr=False)  # JSON pointer of the operation in its document
+    #: OAuth2 scopes, one tuple per alternative requirement (OAS 3.0.3 4.7.30); the document's when absent
+    security: tuple[tuple[str, ...], ...] = ()
 
 
 # ------------------------------------------------------------------------------------------ translation
@@ -249,11 +251,12 @@ class SpecSet:
             ops: dict[str, Operation] = {}
             for method, op in item.items():
                 if method in _HTTP_METHODS and isinstance(op, dict):
-                    ops[method.upper()] = self._operation(source, template, method, op)
+                    ops[method.upper()] = self._operation(source, template, method, op, doc.get("security"))
             self._operations[template] = ops
 
     @staticmethod
-    def _operation(source: Path, template: str, method: str, op: Mapping[str, Any]) -> Operation:
+    def _operation(source: Path, template: str, method: str, op: Mapping[str, Any],
+                   default_security: Any = None) -> Operation:
         responses = {
             str(status): dict((resp or {}).get("content") or {}) for status, resp in (op.get("responses") or {}).items()
         }
@@ -262,7 +265,7 @@ class SpecSet:
         required = bool(body.get("required")) if isinstance(body, dict) else False
         pointer = f"/paths/{_pointer_escape(template)}/{method}"
         return Operation(template, method.upper(), source, str(op.get("operationId", "")), responses, request,
-                         required, pointer)
+                         required, pointer, _security(op.get("security", default_security)))
 
     # ------------------------------------------------------------------------------------------ lookup
 
@@ -396,6 +399,17 @@ class SpecSet:
             registry = Registry().with_resources(resources.items())
             self._registries[direction] = registry
         return registry
+
+
+def _security(raw: Any) -> tuple[tuple[str, ...], ...]:
+    """The scopes of each security requirement object (any scheme), in document order."""
+    if not isinstance(raw, list):
+        return ()
+    out: list[tuple[str, ...]] = []
+    for requirement in raw:
+        if isinstance(requirement, dict):
+            out.append(tuple(str(s) for scopes in requirement.values() if isinstance(scopes, list) for s in scopes))
+    return tuple(out)
 
 
 def _op_template(ops: Mapping[str, Operation], path: str) -> str:

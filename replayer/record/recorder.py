@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from replayer import __version__
 from replayer.cassettes.model import (
@@ -42,8 +42,9 @@ from replayer.cassettes.model import (
     InteractionMeta,
     Request,
     Response,
-    is_json_content,
     header_value,
+    is_json_content,
+    media_type,
     normalise_message,
 )
 from replayer.cassettes.files import CassetteWriter, atomic_write
@@ -255,6 +256,30 @@ def _looks_like_notification(exchange: Exchange) -> bool:
     )
 
 
+def is_token_exchange(exchange: Exchange) -> bool:
+    """An OAuth2 token request (RFC 6749 4.4.2: a form with ``grant_type``) or an answer carrying an
+    ``access_token`` (RFC 6749 5.1): never recorded, whatever the paths, so no client secret or token is
+    written and a replay cassette holds no credential exchange (the replay server issues its own tokens)."""
+    if exchange.method != "POST":
+        return False
+    if media_type(header_value(exchange.request_headers, "Content-Type")) == "application/x-www-form-urlencoded":
+        try:
+            _, raw = normalise_message(exchange.request_headers, exchange.request_body)
+            form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        except ValueError:
+            form = {}
+        if "grant_type" in form:
+            return True
+    if is_json_content(header_value(exchange.response_headers, "Content-Type")):
+        try:
+            _, body = normalise_message(exchange.response_headers, exchange.response_body)
+            doc = json.loads(body)
+        except ValueError:
+            return False
+        return isinstance(doc, dict) and "access_token" in doc
+    return False
+
+
 def classify(exchange: Exchange, config: RecorderConfig) -> InteractionKind | None:
     """API, notification, or None (not recorded): paths first, then the notification body shape."""
     if exchange.method == "CONNECT":
@@ -385,6 +410,8 @@ class Recorder:
         """Record one exchange if the mode and filters say so; flushes per the policy."""
         if not self.active:
             return Outcome(False, self.note)
+        if is_token_exchange(exchange):
+            return Outcome(False, "an OAuth2 token exchange is never recorded")
         kind = classify(exchange, self.config)
         if kind is None:
             return Outcome(False, "path not recorded (see record_paths)")

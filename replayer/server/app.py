@@ -17,6 +17,7 @@ from replayer.server.config import ServeConfig
 from replayer.server.docs import setup_docs
 from replayer.server.handlers import ReplayHandler
 from replayer.server.keys import RUNTIME
+from replayer.server.oauth import build_guard
 from replayer.server.runtime import Runtime
 from replayer.server.state import LoadedSet
 from replayer.server.synthetic_admin import setup_synthetic
@@ -49,6 +50,7 @@ def create_app(config: ServeConfig, *, live: LoadedSet | None = None) -> web.App
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[RUNTIME] = rt
     setup_admin(app)
+    rt.guard = build_guard(config, app)
     _setup_synthetic(app, model)
     if config.watch:
         app.cleanup_ctx.append(watch_ctx)

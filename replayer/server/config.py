@@ -15,6 +15,7 @@ from typing import Any
 
 from replayer.errors import UsageError
 from replayer.matching import DEFAULT_MATCH_ON, MatchOn, OnExhausted
+from replayer.security.certs import DEFAULT_TLS_DIR
 
 __all__ = [
     "LatencyMode",
@@ -144,6 +145,27 @@ class ServeConfig:
     journal_size: int = 1000
     page_size: int | None = None  # derived collection answers: None serves every match on one page
     use_cache: bool = True
+    # HTTPS and mutual TLS (docs/security.md)
+    tls: str | None = None  # "auto": a local CA and server certificate in tls_dir
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_dir: str = DEFAULT_TLS_DIR
+    tls_san: tuple[str, ...] = ()
+    tls_client_ca: str | None = None  # a CA file, or "auto" (the local CA): client certificates required
+    # OAuth2 (docs/security.md)
+    oauth: bool = False
+    oauth_clients: str | None = None  # clients file; None: the profile's clients
+    oauth_issuer: str | None = None  # None: the server's own URL
+    oauth_audience: str = "o2ims-client"
+    oauth_jwks: str | None = None  # an external identity provider's JWKS URL: no embedded token endpoint
+    oauth_roles_claim: str = "roles"
+    oauth_token_ttl: int = 300
+    oauth_signing_key: bytes | None = field(default=None, repr=False)  # PEM; None: a new key per start
+
+    @property
+    def scheme(self) -> str:
+        """``https`` when serving TLS."""
+        return "https" if self.tls or self.tls_cert else "http"
 
     @property
     def mode(self) -> str:
@@ -158,6 +180,8 @@ REPLAY_KEYS = (
     "cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic", "profile",
     "latency", "faults", "workers", "watch", "watch_interval", "log_format", "access_log", "admin_token",
     "auth", "auth_tokens", "journal_size", "page_size",
+    "tls", "tls_cert", "tls_key", "tls_dir", "tls_san", "tls_client_ca",
+    "oauth_clients", "oauth_issuer", "oauth_audience", "oauth_jwks", "oauth_roles_claim", "oauth_token_ttl",
 )
 
 
@@ -230,7 +254,7 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
     elif key == "log_format":
         cfg["log_format"] = _choice(value, where, ("text", "json"))
     elif key == "auth":
-        cfg["_auth"] = _choice(value, where, ("none", "bearer"))
+        cfg["_auth"] = _choice(value, where, ("none", "bearer", "oauth2"))
     elif key == "auth_tokens":
         p = Path(str(value))
         cfg["auth_tokens"] = read_tokens(p if p.is_absolute() else base / p)
@@ -242,8 +266,66 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
         cfg[key] = None if value is None else str(base / str(value))
     elif key in ("host", "admin_token"):
         cfg[key] = None if value is None else str(value)
+    elif key.startswith(("tls", "oauth")):
+        _apply_security(cfg, key, value, where, base)
     else:
         raise ValueError(f"unknown key (expected one of {', '.join(REPLAY_KEYS)})")
+
+
+def _file(value: Any, where: str, base: Path) -> str:
+    p = Path(str(value)).expanduser()
+    p = p if p.is_absolute() else base / p
+    if not p.is_file():
+        raise ValueError(f"{where}: no such file: {p}")
+    return str(p)
+
+
+def _apply_security(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) -> None:
+    """The TLS and OAuth2 settings; files are relative to the config file (or the working folder)."""
+    if key == "tls":
+        cfg["tls"] = None if _choice(value, where, ("auto", "off")) == "off" else "auto"
+    elif key in ("tls_cert", "tls_key", "oauth_clients"):
+        cfg[key] = _file(value, where, base)
+    elif key == "tls_client_ca":
+        cfg[key] = "auto" if str(value) == "auto" else _file(value, where, base)
+    elif key == "tls_dir":
+        p = Path(str(value)).expanduser()
+        cfg[key] = str(p if p.is_absolute() else base / p)
+    elif key == "tls_san":
+        items = [value] if isinstance(value, str) else list(value)
+        names = tuple(str(n).strip() for n in items for n in str(n).split(",") if str(n).strip())
+        cfg[key] = names
+    elif key == "oauth_token_ttl":
+        cfg[key] = _int(value, where, 1, 86_400)
+    elif key == "oauth_jwks":
+        url = str(value)
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"{where} must be an http:// or https:// URL, got {value!r}")
+        cfg[key] = url
+    elif key in ("oauth_issuer", "oauth_audience", "oauth_roles_claim"):
+        if not str(value).strip():
+            raise ValueError(f"{where} must not be empty")
+        cfg[key] = str(value).strip()
+    else:
+        raise ValueError(f"unknown key (expected one of {', '.join(REPLAY_KEYS)})")
+
+
+def _check_security(cfg: dict[str, Any], auth: str | None) -> None:
+    """Combinations of TLS and OAuth2 settings that cannot work, as one line each."""
+    if bool(cfg.get("tls_cert")) != bool(cfg.get("tls_key")):
+        raise UsageError("--tls-cert and --tls-key go together (the certificate chain and its private key)")
+    if cfg.get("tls") and cfg.get("tls_cert"):
+        raise UsageError("--tls auto and --tls-cert are alternatives: give one of them")
+    if cfg.get("tls_client_ca") and not (cfg.get("tls") or cfg.get("tls_cert")):
+        raise UsageError("--tls-client-ca needs HTTPS: add --tls auto or --tls-cert/--tls-key")
+    oauth_keys = [k for k in ("oauth_clients", "oauth_jwks", "oauth_issuer") if cfg.get(k)]
+    if oauth_keys and auth != "oauth2":
+        raise UsageError(f"--{oauth_keys[0].replace('_', '-')} needs --auth oauth2")
+    if cfg.get("oauth_jwks") and not cfg.get("oauth_issuer"):
+        raise UsageError("--oauth-jwks needs --oauth-issuer (the iss every token from that provider carries)")
+    if cfg.get("oauth_jwks") and cfg.get("oauth_clients"):
+        raise UsageError("--oauth-clients is for the embedded token endpoint; with --oauth-jwks the identity "
+                         "provider issues the tokens")
 
 
 def _usage(where: str, e: ValueError) -> UsageError:
@@ -274,8 +356,10 @@ def serve_config(
         except ValueError as e:
             raise _usage(where, e) from None
     auth = cfg.pop("_auth", None)
+    _check_security(cfg, auth)
     if auth == "bearer" and not cfg.get("auth_tokens"):
         raise UsageError("--auth bearer needs --auth-tokens FILE (one accepted token per line)")
-    if auth == "none":
+    if auth in ("none", "oauth2"):
         cfg["auth_tokens"] = None  # tokens alone (flag or file) turn bearer authentication on
+    cfg["oauth"] = auth == "oauth2"
     return ServeConfig(**cfg)

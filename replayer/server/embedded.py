@@ -2,6 +2,9 @@
 
     with EmbeddedServer(ServeConfig(paths=("cassettes",), port=0)) as server:
         requests.get(server.url + "/health")
+
+With ``tls="auto"`` the URL is ``https://`` and ``ca_path`` names the CA to verify it with; with
+``oauth=True``, ``token(client_id, secret)`` fetches an access token from the embedded token endpoint.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from replayer.server.config import ServeConfig
 from replayer.server.keys import RUNTIME
 from replayer.server.runtime import Runtime
 from replayer.server.state import LoadedSet
+from replayer.server.tls import resolve_tls, ssl_context
 
 __all__ = ["EmbeddedServer"]
 
@@ -39,6 +43,8 @@ class EmbeddedServer:
         self._thread: threading.Thread | None = None
         self.url = ""
         self.app: web.Application | None = None
+        #: The CA consumers trust under ``tls: auto`` (None: plain HTTP or a certificate of your own).
+        self.ca_path: str | None = None
 
     @property
     def runtime(self) -> Runtime:
@@ -70,17 +76,48 @@ class EmbeddedServer:
     async def _main(self) -> None:
         self._stop = asyncio.Event()
         self.app = create_app(self.config, live=self._live)
+        tls = resolve_tls(self.config)
+        self.ca_path = str(tls.consumer_ca) if tls is not None and tls.consumer_ca else None
         runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self.config.host, self.config.port)
+            site = web.TCPSite(runner, self.config.host, self.config.port,
+                               ssl_context=ssl_context(tls) if tls is not None else None)
             await site.start()
             host, port = runner.addresses[0][:2]
-            self.url = f"http://{host}:{port}"
+            self.url = f"{self.config.scheme}://{host}:{port}"
+            guard = self.app[RUNTIME].guard
+            if guard is not None:
+                guard.bind(self.url)
             self._ready.set()
             await self._stop.wait()
         finally:
             await runner.cleanup()
+
+    @property
+    def token_url(self) -> str:
+        """The embedded token endpoint (``--auth oauth2``)."""
+        return self.url + "/oauth/token"
+
+    def token(self, client_id: str = "o2ims-admin", secret: str | None = None, scope: str | None = None,
+              cert: tuple[str, str] | None = None) -> str:
+        """An access token from the embedded token endpoint (client credentials; default clients' secrets
+        are ``<client_id>-secret``); ``cert``: a client certificate and key for mutual TLS."""
+        import json
+        import ssl
+        import urllib.parse
+        import urllib.request
+
+        form = {"grant_type": "client_credentials", "client_id": client_id,
+                "client_secret": secret if secret is not None else f"{client_id}-secret"}
+        if scope:
+            form["scope"] = scope
+        req = urllib.request.Request(self.token_url, data=urllib.parse.urlencode(form).encode(), method="POST")
+        ctx = ssl.create_default_context(cafile=self.ca_path) if self.url.startswith("https") else None
+        if ctx is not None and cert is not None:
+            ctx.load_cert_chain(*cert)
+        with urllib.request.urlopen(req, timeout=10, context=ctx) as resp:  # noqa: S310 - our own server
+            return str(json.loads(resp.read())["access_token"])
 
     def call(self, fn: Callable[[], R], timeout: float = 10.0) -> R:
         """Run ``fn`` on the server's loop (where the runtime lives) and return its result."""

@@ -9,7 +9,6 @@ hot path early.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import random
 from collections.abc import Mapping
@@ -30,20 +29,10 @@ from replayer.server.runtime import Runtime, log
 from replayer.server.state import INTERACTION, SOURCE
 from replayer.synthetic import SynthRequest, SyntheticO2IMS
 
-__all__ = ["Answer", "ReplayHandler", "bearer_ok", "unauthorised", "json_response", "problem_response", "SESSION_HEADER"]
+__all__ = ["Answer", "ReplayHandler", "unauthorised", "json_response", "problem_response", "SESSION_HEADER"]
 
 SESSION_HEADER = "X-Replay-Session"
 _KEY_CACHE_MAX = 50_000
-
-
-def bearer_ok(request: web.Request, tokens: frozenset[str]) -> bool:
-    """True when the request carries ``Authorization: Bearer <one of tokens>``."""
-    auth = request.headers.get("Authorization", "")
-    scheme, _, token = auth.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return False
-    token = token.strip()
-    return any(hmac.compare_digest(token, t) for t in tokens)
 
 
 def unauthorised(path: str, detail: str = "a valid bearer token is required") -> web.Response:
@@ -101,8 +90,8 @@ class ReplayHandler:
         """Answer one request; the cassette hit without faults or latency is the inlined hot path."""
         t0 = perf_counter()
         rt = self.rt
-        if rt.config.auth_tokens is not None and not bearer_ok(request, rt.config.auth_tokens):
-            return self._done(unauthorised(request.path), "auth", "", t0)
+        if rt.guard is not None and (refused := await rt.guard.check(request)) is not None:
+            return self._done(refused, "auth", "", t0)
         if rt.faults.active or rt.latency_on:
             return await self._handle_slow(request, t0)
         method = request.method

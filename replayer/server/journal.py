@@ -7,11 +7,12 @@ from collections import deque
 from typing import Any
 
 from replayer.matching import NearMiss
+from replayer.server.tls import CLIENT
 
 __all__ = ["Journal"]
 
-# (time, session, method, uri, status, source, interaction)
-_Row = tuple[float, str, str, str, int, str, str | None]
+# (time, session, method, uri, status, source, interaction, (client certificate subject, token principal))
+_Row = tuple[float, str, str, str, int, str, str | None, tuple[str | None, str | None]]
 
 
 class Journal:
@@ -27,14 +28,14 @@ class Journal:
                interaction: str | None = None) -> None:
         """Journal one served request (cheap: one tuple appended to a bounded deque)."""
         if self.size:
-            self.requests.append((time.time(), session, method, uri, status, source, interaction))
+            self.requests.append((time.time(), session, method, uri, status, source, interaction, CLIENT.get()))
 
     def record_miss(self, session: str, method: str, uri: str, status: int, source: str,
                     near: tuple[NearMiss, ...]) -> None:
         """Journal a request no recorded interaction matched, with its closest recorded requests."""
         if not self.size:
             return
-        row = (time.time(), session, method, uri, status, source, None)
+        row = (time.time(), session, method, uri, status, source, None, CLIENT.get())
         self.unmatched.append(row)
         if near:
             self.near_misses.append((row, near))
@@ -48,11 +49,16 @@ class Journal:
     @staticmethod
     def row_dict(row: _Row) -> dict[str, Any]:
         """The JSON form of one journal row."""
-        t, session, method, uri, status, source, interaction = row
-        out = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z",
-               "session": session, "method": method, "uri": uri, "status": status, "source": source}
+        t, session, method, uri, status, source, interaction, (client, user) = row
+        out: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z",
+            "session": session, "method": method, "uri": uri, "status": status, "source": source}
         if interaction:
             out["interaction"] = interaction
+        if client:
+            out["client"] = client  # the verified client certificate's subject (mutual TLS)
+        if user:
+            out["user"] = user  # the access token's principal
         return out
 
     def dump(self, which: str, limit: int | None = None) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from replayer.server.metrics import Metrics
 from replayer.server.state import LoadedSet, empty_set, load_set
 
 if TYPE_CHECKING:
+    from replayer.server.oauth import Guard
     from replayer.synthetic import SyntheticO2IMS
 
 __all__ = ["Runtime", "log"]
@@ -42,6 +43,8 @@ class Runtime:
         self.metrics = Metrics()
         self.faults = Faults(config.faults)
         self.synthetic = synthetic
+        #: Authentication, authorisation and mutual TLS identity (server/oauth.py); None: all open.
+        self.guard: Guard | None = None
         self.key_cache: dict[tuple[str, str], RequestKey] = {}
         mo = config.match_on
         #: Keys depend only on method and raw path+query: they can be cached per (method, raw path).

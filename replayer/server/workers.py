@@ -13,6 +13,7 @@ import gc
 import os
 import signal
 import socket
+import ssl
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,8 @@ from aiohttp import web
 from replayer.errors import UsageError
 from replayer.server.app import create_app
 from replayer.server.config import ServeConfig
+from replayer.server.keys import RUNTIME
+from replayer.server.tls import access_log_class, resolve_tls, ssl_context
 from replayer.server.runtime import log
 from replayer.server.state import LoadedSet
 
@@ -34,6 +37,13 @@ def banner(config: ServeConfig, live: LoadedSet, url: str, docs: bool) -> str:
              f"{len(live.cassettes)} cassettes, {live.interactions} interactions",
              f"mode: {config.mode}, match on {config.match_on}, on exhausted {config.on_exhausted}",
              f"workers: {config.workers}"]
+    if config.oauth:
+        parts.append(f"auth: oauth2, jwks {config.oauth_jwks}" if config.oauth_jwks
+                     else f"auth: oauth2, tokens at {url}/oauth/token")
+    elif config.auth_tokens is not None:
+        parts.append("auth: bearer")
+    if config.tls_client_ca:
+        parts.append("mutual TLS")
     if docs:
         parts.append(f"docs: {url}/docs")
     parts.append(f"admin: {url}/__admin/cassettes")
@@ -44,31 +54,46 @@ def _has_docs(app: web.Application) -> bool:
     return any(getattr(r, "canonical", "") == "/docs" for r in app.router.resources())
 
 
-def _url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+def _url(host: str, port: int, scheme: str = "http") -> str:
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+def _ssl(config: ServeConfig) -> ssl.SSLContext | None:
+    """The server's TLS context (None: plain HTTP); UsageError for unusable files."""
+    try:
+        tls = resolve_tls(config)
+        return ssl_context(tls) if tls is not None else None
+    except ValueError as e:
+        raise UsageError(str(e)) from None
 
 
 async def serve_forever(config: ServeConfig, live: LoadedSet, *, port: int | None = None, reuse_port: bool = False,
                         on_ready: Callable[[str, bool], None] | None = None) -> None:
     """Serve until SIGTERM or SIGINT, then shut down gracefully (in-flight requests finish)."""
     app = create_app(config, live=live)
+    ctx = _ssl(config)
     # The loaded set is long-lived: move it out of the collector's generations so a full collection
     # does not walk 100k interactions in the middle of serving (a p99 spike otherwise). No gc.collect()
     # first: loading makes no cyclic garbage (a collect found none) and it costs 0.55 s at 100k.
     gc.freeze()
     access = log.getChild("access") if config.access_log else None
-    runner = web.AppRunner(app, access_log=access, handle_signals=False, shutdown_timeout=10.0)
+    runner = web.AppRunner(app, access_log=access, handle_signals=False, shutdown_timeout=10.0,
+                           **access_log_class(config))
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port if port is None else port,
-                           reuse_port=reuse_port or None, backlog=1024)
+                           reuse_port=reuse_port or None, backlog=1024, ssl_context=ctx)
         try:
             await site.start()
         except OSError as e:
             raise UsageError(f"cannot listen on {config.host}:{config.port}: {e.strerror or e}") from None
         bound = runner.addresses[0]
+        url = _url(config.host, int(bound[1]), config.scheme)
+        guard = app[RUNTIME].guard
+        if guard is not None:
+            guard.bind(url)
         if on_ready is not None:
-            on_ready(_url(config.host, int(bound[1])), _has_docs(app))
+            on_ready(url, _has_docs(app))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -170,7 +195,7 @@ def run_workers(config: ServeConfig, live: LoadedSet, print_line: Callable[[str]
         log.error("a worker failed to start")
         return 1
     if not stopping:
-        print_line(banner(config, live, _url(config.host, port), b"D" in flags))
+        print_line(banner(config, live, _url(config.host, port, config.scheme), b"D" in flags))
     return _supervise(pids, stopping)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from replayer.errors import UsageError
+from replayer.security.clients import OAuthClient, parse_clients
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -139,6 +140,8 @@ class Profile:
     templates: tuple[Template, ...]
     alarms: tuple[AlarmSeed, ...]
     legacy_provisioning_requests: tuple[Mapping[str, Any], ...]
+    #: Clients of the embedded OAuth2 server (``serve --auth oauth2`` without ``--oauth-clients``).
+    oauth_clients: tuple[OAuthClient, ...] = ()
 
 
 class _MarkedDict(dict[str, Any]):
@@ -235,7 +238,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_TOP = ("version", "cloud", "lifecycle", "paging", "defaults", "sites", "templates", "alarms", "legacy")
+_TOP = ("version", "cloud", "lifecycle", "paging", "defaults", "sites", "templates", "alarms", "legacy", "oauth")
 _CLOUD = (
     "name", "description", "global_cloud_id", "epoch", "supported_locales", "supported_time_zones",
     "legacy_service_uri", "extensions",
@@ -288,7 +291,19 @@ def parse_profile(text: str, source: str = "<profile>") -> Profile:
         templates=_templates(r, top.get("templates")),
         alarms=tuple(_alarm(r, a, f"alarms[{i}]", sites) for i, a in enumerate(r.get(top, "", "alarms", list, []))),
         legacy_provisioning_requests=tuple(_plain(x) for x in legacy_prs),
+        oauth_clients=_oauth_clients(r, top.get("oauth")),
     )
+
+
+def _oauth_clients(r: _Reader, raw: Any) -> tuple[OAuthClient, ...]:
+    oauth = r.mapping(raw, "oauth", ("clients",))
+    if "clients" not in oauth:
+        return ()
+    try:
+        return parse_clients(_plain(oauth["clients"]), "oauth.clients")
+    except ValueError as e:
+        line = getattr(oauth, "lines", {}).get("clients")
+        raise UsageError(f"{r.source}:{line}: {e}" if line else f"{r.source}: {e}") from None
 
 
 def load_profile(path: str | Path | None = None) -> Profile:
