@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+
+from aiohttp import web
 
 from replayer.errors import ReplayerError
 from replayer.matching import Cursors, OnExhausted, RequestKey
@@ -20,12 +22,22 @@ from replayer.server.metrics import Metrics
 from replayer.server.state import LoadedSet, empty_set, load_set
 
 if TYPE_CHECKING:
-    from replayer.server.oauth import Guard
     from replayer.synthetic import SyntheticO2IMS
 
-__all__ = ["Runtime", "log"]
+__all__ = ["AccessGuard", "Runtime", "log"]
 
 log = logging.getLogger("replayer.server")
+
+
+class AccessGuard(Protocol):
+    """What the answer path needs of the access check (``replayer.server.oauth.Guard``), named here so that
+    the runtime does not import the module that imports it."""
+
+    def bind(self, url: str) -> None:
+        """Learn the URL the server listens on."""
+
+    async def check(self, request: web.Request) -> web.Response | None:
+        """None to go on; the refusal otherwise."""
 
 
 class Runtime:
@@ -44,7 +56,7 @@ class Runtime:
         self.faults = Faults(config.faults)
         self.synthetic = synthetic
         #: Authentication, authorisation and mutual TLS identity (server/oauth.py); None: all open.
-        self.guard: Guard | None = None
+        self.guard: AccessGuard | None = None
         self.key_cache: dict[tuple[str, str], RequestKey] = {}
         mo = config.match_on
         #: Keys depend only on method and raw path+query: they can be cached per (method, raw path).
