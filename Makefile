@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+SERVE_STAMP := $(VENV)/.serve-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 30205
 PYTEST_ARGS ?=
@@ -13,18 +14,29 @@ ifneq ($(strip $(PTIO2_SOURCE)),)
 export PTIO2_SOURCE
 endif
 
-.PHONY: serve test bench fuzz cassettes compat typecheck clean system-deps reference-deps reference-o2ims test-deps
+.DEFAULT_GOAL := help
+.PHONY: help serve test bench fuzz cassettes compat typecheck clean system-deps reference-deps reference-o2ims test-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+## help: list the targets (this list)
+help:
+	@sed -n 's/^## \([a-z0-9-]*\): /\1\t/p' $(MAKEFILE_LIST) | awk -F'\t' '{ printf "  make %-16s %s\n", $$1, $$2 }'
+
+# What serving needs: the package and its runtime dependencies only.
+$(SERVE_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
 	@touch $@
 
-## serve: start the replay server on the bundled cassettes (127.0.0.1:30205)
-serve: $(STAMP)
+# Everything else (tests, type checks, benchmarks, fuzzing) also needs the test tools.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@ $(SERVE_STAMP)
+
+## serve: start the replay server on the bundled cassettes (127.0.0.1:30205); installs only what serving needs
+serve: $(SERVE_STAMP)
 	$(BIN)/o2replay serve cassettes --host $(HOST) --port $(PORT)
 
 ## test: mypy --strict on the package, then the whole test suite (bounded fuzz, soak and load tests included)
@@ -80,6 +92,7 @@ compat:
 typecheck: $(STAMP)
 	$(BIN)/python -m mypy
 
+## clean: remove the virtual environments, build output and every .o2replay-cache folder
 clean:
 	rm -rf $(VENV) .venv312 build *.egg-info
 	find . -name .o2replay-cache -type d -prune -exec rm -rf {} +

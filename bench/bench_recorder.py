@@ -132,7 +132,7 @@ def end_to_end(n: int, rounds: int = 5) -> list[tuple[str, float, float]]:
     load from other processes on the machine hits them alike.
     """
     sys.path.insert(0, str(ROOT))
-    from tests.recorder.upstream import Upstream
+    from tests.record.upstream import Upstream
 
     target = f"{INV}/resourcePools"
     addon = ["-s", str(ROOT / "addons" / "o2ims_recorder.py")]

@@ -79,6 +79,35 @@ def test_the_package_has_no_import_cycle() -> None:
     assert cycle is None, "import cycle: " + " -> ".join(cycle or ())
 
 
+#: What each part of the package may import (docs/architecture.md): nothing runs back up the layers.
+MAY_IMPORT: dict[str, set[str]] = {
+    "errors": set(),
+    "project_file": {"errors"},
+    "cassettes": {"errors"},
+    "o2ims": {"cassettes"},
+    "security": {"o2ims"},
+    "matching": {"cassettes", "o2ims", "record"},  # record.redact: the default secret-header names
+    "record": {"__init__", "errors", "cassettes", "o2ims", "matching"},
+    "diff": {"errors", "cassettes", "o2ims"},
+    "synthetic": {"errors", "o2ims", "security"},
+    "server": {"__init__", "errors", "cassettes", "o2ims", "matching", "security", "synthetic"},
+}
+
+
+def _part(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_each_part_imports_only_the_layers_below_it() -> None:
+    wrong = sorted(
+        f"{module} imports {target}"
+        for module, targets in import_graph().items() if _part(module) in MAY_IMPORT
+        for target in targets if _part(target) != _part(module) and _part(target) not in MAY_IMPORT[_part(module)]
+    )
+    assert wrong == []
+
+
 def test_the_synthetic_model_has_no_http() -> None:
     """The synthetic O2IMS is a pure model: aiohttp (admin routes, docs page, delivery) lives in the server."""
     root = PACKAGE / "synthetic"
