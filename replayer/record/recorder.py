@@ -47,7 +47,7 @@ from replayer.cassettes.model import (
     media_type,
     normalise_message,
 )
-from replayer.cassettes.files import CassetteWriter, atomic_write
+from replayer.cassettes.files import CassetteWriter, atomic_write, cut_interrupted_tail
 from replayer.cassettes.load import load_cassette
 from replayer.errors import CassetteError
 from replayer.matching import request_key
@@ -466,14 +466,17 @@ class Recorder:
         self._writer.flush()
 
     def close(self) -> None:
-        """Final flush."""
+        """Final flush; the cassette is left as ``dump_cassette`` writes it."""
         self.flush()
+        if self._recorded:
+            self._writer.close()
 
 
 def _load_existing(path: Path) -> Cassette | None:
     """The cassette at ``path``, or None when it is missing or an empty file."""
     if not path.exists() or path.stat().st_size == 0:
         return None
+    cut_interrupted_tail(path)  # a session killed in the middle of a write: keep what was complete
     try:
         return load_cassette(path)
     except CassetteError as e:
