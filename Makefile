@@ -15,7 +15,8 @@ export PTIO2_SOURCE
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test bench fuzz cassettes compat typecheck clean system-deps reference-deps reference-o2ims test-deps
+.PHONY: help serve test bench fuzz cassettes compat typecheck clean system-deps reference-deps reference-o2ims test-deps \
+	image-deps image image-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,9 +36,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $@ $(SERVE_STAMP)
 
-## serve: start the replay server on the bundled cassettes (127.0.0.1:30205); installs only what serving needs
+# What `make serve` serves: the bundled recordings of the synthetic O2IMS. cassettes/reference/o-ran-sc/ records
+# another O2IMS (pti-o2): serve it on its own, `make serve CASSETTES=cassettes/reference/o-ran-sc`.
+CASSETTES ?= $(wildcard cassettes/reference/*.yaml)
+
+## serve: start the replay server on the bundled cassettes (127.0.0.1:30205; CASSETTES= picks others); installs only what serving needs
 serve: $(SERVE_STAMP)
-	$(BIN)/o2replay serve cassettes --host $(HOST) --port $(PORT)
+	$(BIN)/o2replay serve $(CASSETTES) --host $(HOST) --port $(PORT)
 
 ## test: mypy --strict on the package, then the whole test suite (bounded fuzz, soak and load tests included)
 test: $(STAMP) reference-deps test-deps
@@ -55,6 +60,26 @@ system-deps:
 	@command -v wrk >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi; }
+
+## image-deps: Debian packages `make image` needs (podman, runc, debootstrap); installed only when missing
+IMAGE_DEBS := podman runc debootstrap
+image-deps:
+	@missing=$$(for p in $(IMAGE_DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	    || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make image-deps: installing" $$missing; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## image: the serve and record images (localhost/o2ims-replay-{serve,record}), see docs/deploy.md
+IMAGE_PREFIX ?= localhost/o2ims-replay
+image: $(STAMP) image-deps
+	IMAGE_PREFIX=$(IMAGE_PREFIX) PYTHON=$(BIN)/python bash deploy/container/images.sh build
+
+## image-test: build both images, then run them: serve answers from a mounted folder, record writes to one
+image-test: image
+	O2REPLAY_IMAGE_PREFIX=$(IMAGE_PREFIX) $(BIN)/python -m pytest tests/images $(PYTEST_ARGS)
 
 ## reference-deps: Debian packages the reference O2IMS (pti-o2) needs: PostgreSQL, Redis; installed only when missing
 reference-deps:
@@ -74,9 +99,10 @@ bench: $(STAMP) system-deps
 fuzz: $(STAMP)
 	O2REPLAY_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest tests/synthetic/test_schemathesis.py tests/cassettes/test_fastyaml.py $(PYTEST_ARGS)
 
-## cassettes: regenerate cassettes/reference/ by recording the synthetic server through the addon
-cassettes: $(STAMP)
+## cassettes: regenerate cassettes/reference/ (the synthetic server) and cassettes/reference/o-ran-sc/ (pti-o2) through the recorder
+cassettes: $(STAMP) reference-deps
 	$(BIN)/python scripts/make_reference_cassettes.py cassettes/reference
+	$(BIN)/python scripts/make_ptio2_cassettes.py cassettes/reference/o-ran-sc
 
 ## compat: recording and cassette tests on Python 3.12 with mitmproxy 12 (needs python3.12 on PATH)
 PY312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12; do \

@@ -55,7 +55,8 @@ def test_provisioning_lifecycle_and_a_notification_are_recorded() -> None:
 
 @pytest.fixture(scope="module")
 def strict_server() -> Iterator[str]:
-    config = ServeConfig(paths=(str(REFERENCE),), port=0, strict=True, synthetic=False, use_cache=False)
+    # The top-level files only: cassettes/reference/o-ran-sc/ is another O2IMS (tests/ptio2/test_cassettes.py).
+    config = ServeConfig(paths=tuple(str(f) for f in FILES), port=0, strict=True, synthetic=False, use_cache=False)
     server = EmbeddedServer(config).start()
     try:
         yield server.url

@@ -44,3 +44,9 @@ def ptio2_reseed(ptio2: PtiO2, edge_model: Model) -> Iterator[PtiO2]:
     """The session's pti-o2 for a test that changes its inventory; seeded again with edge1-4 afterwards."""
     yield ptio2
     ptio2.seed(edge_document(edge_model, ptio2))
+
+
+@pytest.fixture(scope="session")
+def mitm_confdir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One mitmproxy confdir (its CA) for the recordings of this session."""
+    return tmp_path_factory.mktemp("ptio2-mitmproxy-conf")

@@ -392,7 +392,11 @@ class _Starter:
     def api(self, host: str, port: int) -> None:
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
+        try:
+            sock.bind((host, port))
+        except OSError as e:
+            sock.close()
+            raise HarnessError(f"pti-o2's API cannot listen on {host}:{port}: {e.strerror}") from None
         sock.listen(128)
         with sock:
             proc = self._popen("api", [

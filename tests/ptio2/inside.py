@@ -97,8 +97,13 @@ def seed(path):
                 definition.alarmLastChange = ad["alarmLastChange"]
                 definition.managementInterfaceId = ad["managementInterfaceId"]
                 definitions.append(_stamp(definition, when))
-            dictionary.alarmDefinition = definitions
             uow.alarm_dictionaries.add(dictionary)
+            uow.session.flush()
+            # One flush per link: pti-o2 reads a dictionary's definitions without ORDER BY, and one flush of
+            # them all inserts the link rows in an order that changes from run to run.
+            for definition in definitions:
+                dictionary.alarmDefinition.append(definition)
+                uow.session.flush()
             dictionaries[d["id"]] = dictionary
 
         o = doc["ocloud"]

@@ -97,3 +97,14 @@ def test_stop_ends_every_process_and_removes_the_folder() -> None:
     for proc in procs.values():
         with pytest.raises(ProcessLookupError):
             os.kill(proc.pid, 0)
+
+
+def test_the_documented_pyjwt_example_signs_a_token_pti_o2_accepts(ptio2: PtiO2) -> None:
+    import re
+    import subprocess
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "recording.md").read_text()
+    example = next(b for b in re.findall(r"```python\n(.*?)```", doc, re.S) if "jwt.encode" in b)
+    token = subprocess.run([str(ptio2.python), "-c", example], cwd=ptio2.workdir / "keys", capture_output=True,
+                           text=True, timeout=60, check=True).stdout.strip()
+    assert get(ptio2, f"{INV}/resourcePools", headers={"Authorization": f"Bearer {token}"}).status_code == 200
