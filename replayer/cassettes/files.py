@@ -24,6 +24,7 @@ __all__ = [
     "COMPLETE_MARK",
     "CassetteWriter",
     "atomic_write",
+    "complete_part",
     "cut_interrupted_tail",
     "find_cassettes",
 ]
@@ -100,7 +101,7 @@ class CassetteWriter:
     interactions, with one sequential write and an fsync, so the cost per exchange stays flat however
     long the session. After every write the file is a complete, valid cassette: each write ends with a
     ``COMPLETE_MARK`` comment line, so a write cut short (SIGKILL, power loss) leaves text after the last
-    mark, which ``cut_interrupted_tail`` removes on the next open. ``close`` rewrites the file once more
+    mark, which the next recording session leaves out (``complete_part``) and rewrites away. ``close`` rewrites the file once more
     without the marks, so a finished cassette is byte-identical to ``dump_cassette`` of the same content.
     Starting from an existing cassette keeps its interactions (``new_episodes``).
     """
@@ -183,31 +184,35 @@ def _append(path: Path, data: bytes) -> int:
     return len(data)
 
 
-def cut_interrupted_tail(path: str | Path) -> bool:
-    """Cut a cassette back to its last complete interaction when its last write was interrupted.
+def complete_part(data: bytes) -> bytes:
+    """``data`` without the text after its last ``COMPLETE_MARK`` line: a write that did not finish.
 
-    An appending ``CassetteWriter`` ends every write with a ``COMPLETE_MARK`` line: text after the last
-    one is a write that did not finish. True when something was cut (atomically). A file without marks
-    (closed cleanly, or written by another tool) is left alone.
+    An appending ``CassetteWriter`` ends every write with such a line. Text without marks (a cassette
+    closed cleanly, or written by another tool) is returned whole.
     """
+    prefix = COMPLETE_MARK.encode("utf-8")
+    last = data.rfind(b"\n") + 1
+    tail = data[last:]
+    if tail and (prefix.startswith(tail) or tail.startswith(prefix)) and b"\n" + prefix in data[:last]:
+        return data[:last]  # a mark cut short: the interaction written before it is complete
+    at = data.rfind(b"\n" + prefix) + 1
+    if at == 0:
+        return data
+    return data[:data.find(b"\n", at) + 1]  # up to the end of the last complete mark
+
+
+def cut_interrupted_tail(path: str | Path) -> bool:
+    """Cut a cassette file back to its last complete interaction when its last write was interrupted
+    (see ``complete_part``); True when something was cut (atomically)."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError:
         return False
-    prefix = COMPLETE_MARK.encode("utf-8")
-    last = data.rfind(b"\n") + 1
-    tail = data[last:]
-    if tail and (prefix.startswith(tail) or tail.startswith(prefix)) and b"\n" + prefix in data[:last]:
-        keep = last  # a mark cut short: the interaction written before it is complete
-    else:
-        at = data.rfind(b"\n" + prefix) + 1
-        if at == 0:
-            return False
-        keep = data.find(b"\n", at) + 1  # the end of the last complete mark
-    if keep == len(data):
+    keep = complete_part(data)
+    if len(keep) == len(data):
         return False
-    atomic_write(path, data[:keep])
+    atomic_write(path, keep)
     return True
 
 

@@ -235,8 +235,9 @@ def _check_recorder(ra: RecordArgs) -> None:
             cassette_flush=ra.flush, record_timing=ra.timing, record_notifications=ra.notifications,
             notification_paths=ra.notification_paths,
         )
-        recorder = Recorder(config)
-    except ValueError as e:
+        recorder = Recorder(config)  # the pre-flight: folder writable, space left, cassette not locked
+        recorder.close()  # nothing recorded: releases the lock for the proxy's own recorder
+    except (ValueError, OSError) as e:
         raise UsageError(str(e)) from None
     if ra.record_mode == RecordMode.ONCE and not recorder.active:
         raise UsageError(recorder.note)
@@ -250,6 +251,20 @@ def addon_path() -> Path:
     package = Path(replayer.__file__).resolve().parent
     checkout = package.parent / "addons" / "o2ims_recorder.py"
     return checkout if checkout.is_file() else package / "record" / "addon.py"
+
+
+#: The child: stop cleanly when this process dies (a watchdog on the stdin pipe it holds), then mitmdump.
+_CHILD = ("import os; from replayer.lifetime import watch_parent_pipe; "
+          "os.getppid() == {parent} or os._exit(1); watch_parent_pipe(0); "
+          "from mitmproxy.tools.main import mitmdump; mitmdump()")
+
+
+def _child_env() -> dict[str, str]:
+    """The environment, with this ``replayer`` importable by the child however it was started."""
+    env = dict(os.environ)
+    root = str(Path(replayer.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
 
 
 def mitmdump_argv(ra: RecordArgs) -> list[str]:
@@ -272,7 +287,7 @@ def mitmdump_argv(ra: RecordArgs) -> list[str]:
         sets["client_certs"] = ra.client_cert
     if ra.upstream_ca:
         sets["ssl_verify_upstream_trusted_ca"] = ra.upstream_ca
-    argv = [sys.executable, "-c", "from mitmproxy.tools.main import mitmdump; mitmdump()",
+    argv = [sys.executable, "-c", _CHILD.format(parent=os.getpid()),
             "-s", str(addon_path()), "--mode", mode, "--listen-host", ra.host, "--listen-port", str(ra.port)]
     for key, value in sets.items():
         argv += ["--set", f"{key}={value}"]
@@ -355,9 +370,10 @@ def _run(ra: RecordArgs, verbose: bool) -> int:
     out = sys.stdout
     events_r, events_w = os.pipe()
     try:
+        # stdin is a pipe we never write: the child's watchdog sees it close when this process dies.
         proc = subprocess.Popen([*mitmdump_argv(ra), "--set", f"recorder_events=fd:{events_w}"],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                start_new_session=True, bufsize=1, pass_fds=(events_w,))
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True, bufsize=1, env=_child_env(), pass_fds=(events_w,))
     finally:
         os.close(events_w)  # the child holds it now: EOF on events_r when the child is gone
     events = os.fdopen(events_r, encoding="utf-8")
@@ -397,7 +413,7 @@ def _follow(proc: subprocess.Popen[str], events: IO[str], ra: RecordArgs, verbos
     lines: queue.Queue[tuple[str, Any]] = queue.Queue()
     for stream, name in ((proc.stdout, "log"), (events, "event")):
         threading.Thread(target=_pump, args=(stream, name, lines), daemon=True).start()
-    listening, count, addon_error, streams = False, 0, "", 2
+    listening, count, addon_error, not_saved, streams = False, 0, "", "", 2
     early: list[str] = []  # mitmproxy's first lines: shown only if the proxy fails to start or stops by itself
     while streams:
         kind, line = lines.get()
@@ -431,6 +447,9 @@ def _follow(proc: subprocess.Popen[str], events: IO[str], ra: RecordArgs, verbos
                 count = int(event.get("recorded", count))
             elif event.get("event") == "error" and not listening:
                 addon_error = addon_error or str(event.get("message", ""))
+            elif event.get("event") == "not_saved":
+                not_saved = str(event.get("message", ""))
+                continue
             text = _event_text(event)
             if text is not None and (listening or verbose):
                 print(text, file=out, flush=True)
@@ -438,6 +457,9 @@ def _follow(proc: subprocess.Popen[str], events: IO[str], ra: RecordArgs, verbos
     if code != 0 and not stopping.is_set():
         what = "stopped" if listening else "did not start"
         raise UsageError(f"the proxy {what}: {_startup_error(early, addon_error) or f'exit code {code}'}")
+    if not_saved:
+        print(f"o2replay record: error: {not_saved}", file=sys.stderr, flush=True)
+        return 1
     noun = "exchange" if count == 1 else "exchanges"
     print(f"o2replay record: {count} {noun} recorded into {ra.cassette}", file=out, flush=True)
     return 0

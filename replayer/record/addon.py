@@ -18,7 +18,15 @@ from typing import IO, Any
 from mitmproxy import ctx, exceptions, http
 
 from replayer.o2ims.routes import O2IMS_PATH_PREFIXES
-from replayer.record.recorder import Exchange, Recorder, RecordMode, headers_from_pairs, parse_config, safe_target
+from replayer.record.recorder import (
+    NOT_SAVED,
+    Exchange,
+    Recorder,
+    RecordMode,
+    headers_from_pairs,
+    parse_config,
+    safe_target,
+)
 
 __all__ = ["O2IMSRecorder", "addons", "LOG_PREFIX", "KEY_ENV", "KEY_FILE_ENV", "open_events"]
 
@@ -194,7 +202,14 @@ class O2IMSRecorder:
         try:
             outcome = self.recorder.record(exchange_from_flow(flow))
         except OSError as e:
+            # The exchange is kept in memory and written by the next successful flush (or rescued at exit).
             self._write_error(e)
+            return
+        except Exception as e:  # noqa: BLE001 - one bad exchange must not stop the recording, nor pass silently
+            target = safe_target(flow.request.url, self.recorder.config.rules)
+            reason = f"{type(e).__name__}: {' '.join(str(e).split())[:200]}"
+            logger.error(f"{LOG_PREFIX} {flow.request.method} {target}: not recorded: {reason}")
+            self._emit("not_recorded", method=flow.request.method, target=target, reason=reason)
             return
         target = outcome.target or safe_target(flow.request.url, self.recorder.config.rules)
         method, status = flow.request.method, flow.response.status_code
@@ -203,12 +218,13 @@ class O2IMSRecorder:
             self._emit("recorded", number=self.recorder.recorded, kind=str(outcome.kind), method=method,
                        target=target, status=status)
         elif outcome.kind is not None:
-            logger.info(f"{LOG_PREFIX} {method} {target}: {outcome.reason}")
+            log = logger.warning if outcome.reason.startswith("not recorded") else logger.info
+            log(f"{LOG_PREFIX} {method} {target}: {outcome.reason}")
             self._emit("skipped", kind=str(outcome.kind), method=method, target=target, reason=outcome.reason)
 
     def error(self, flow: http.HTTPFlow) -> None:
-        """An exchange without a response (upstream down, client gone): nothing is written."""
-        if self.recorder is not None and flow.response is None:
+        """An exchange that failed (upstream down or reset mid-body, client gone): nothing is written."""
+        if self.recorder is not None:
             target = safe_target(flow.request.url, self.recorder.config.rules)
             reason = flow.error.msg if flow.error else "no response"
             logger.warning(f"{LOG_PREFIX} not recorded: {flow.request.method} {target}: {reason}")
@@ -226,10 +242,13 @@ class O2IMSRecorder:
             try:
                 self.recorder.close()
             except OSError as e:
-                self._write_error(e)
-            logger.info(f"{LOG_PREFIX} closed {self.recorder.config.cassette}: "
-                        f"{self.recorder.recorded} exchanges recorded")
-            self._emit("closed", cassette=str(self.recorder.config.cassette), recorded=self.recorder.recorded)
+                message = f"{NOT_SAVED} {self.recorder.config.cassette}: {e.strerror or e}"
+                logger.error(f"{LOG_PREFIX} {message}")
+                self._emit("not_saved", message=message)
+            else:
+                logger.info(f"{LOG_PREFIX} closed {self.recorder.config.cassette}: "
+                            f"{self.recorder.recorded} exchanges recorded")
+                self._emit("closed", cassette=str(self.recorder.config.cassette), recorded=self.recorder.recorded)
             self.recorder = None
 
 

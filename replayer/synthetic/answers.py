@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from replayer import limits
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
 
 __all__ = ["JSON_CONTENT_TYPE", "SynthRequest", "SynthResponse", "encode", "instance_url", "json_response", "problem"]
@@ -42,7 +43,7 @@ class SynthResponse:
 
     def json(self) -> Any:
         """The body decoded as JSON (tests and tools)."""
-        return json.loads(self.body) if self.body else None
+        return limits.loads(self.body) if self.body else None
 
 
 def instance_url(base_url: str, path: str) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from replayer import limits
 from replayer.o2ims.query import Query, next_link, parse_query, project, select
 from replayer.o2ims.routes import Route, always_kept, default_excluded
 from replayer.synthetic.answers import SynthRequest, SynthResponse, instance_url, json_response, problem
@@ -105,8 +106,8 @@ class Ctx:
         if not self.req.body:
             raise ValueError("request body is empty; a JSON object is required")
         try:
-            return json.loads(self.req.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            return limits.loads(self.req.body)
+        except ValueError as e:  # not UTF-8, not JSON, or nested deeper than the limit
             raise ValueError(f"request body is not valid JSON: {e}") from None
 
 
