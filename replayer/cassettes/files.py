@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -172,13 +173,20 @@ class CassetteWriter:
 
 
 def _append(path: Path, data: bytes) -> int:
-    """Append ``data`` with one write and an fsync; the number of bytes written."""
+    """Append ``data`` and fsync; the number of bytes written. A failed write (disk full) is cut back off,
+    so the file stays as it was."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
+        before = os.fstat(fd).st_size
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, before)
+            raise
     finally:
         os.close(fd)
     return len(data)

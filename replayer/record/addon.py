@@ -8,6 +8,7 @@ package): both define ``addons``. Options are documented in docs/recording.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -231,8 +232,12 @@ class O2IMSRecorder:
             self._emit("not_recorded", method=flow.request.method, target=target, reason=reason)
 
     def done(self) -> None:
-        """Final flush at shutdown."""
+        """Final flush at shutdown; the events stream is closed last (``o2replay record`` sees its end)."""
         self._close()
+        if self._events is not None:
+            with contextlib.suppress(OSError):
+                self._events.close()
+            self._events = None
 
     def _close(self) -> None:
         if self._ticker is not None:
