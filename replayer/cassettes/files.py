@@ -100,9 +100,10 @@ class CassetteWriter:
     Each interaction is serialised once. The first flush (and any flush after the metadata changed, or
     after the file changed under us) rewrites the file atomically; the others append only the new
     interactions, with one sequential write and an fsync, so the cost per exchange stays flat however
-    long the session. After every write the file is a complete, valid cassette: each write ends with a
-    ``COMPLETE_MARK`` comment line, so a write cut short (SIGKILL, power loss) leaves text after the last
-    mark, which the next recording session leaves out (``complete_part``) and rewrites away. ``close`` rewrites the file once more
+    long the session. After every write the file is a complete, valid cassette: each append ends with a
+    ``COMPLETE_MARK`` comment line (the first one after a rewrite also starts with one), so a write cut
+    short (SIGKILL, power loss) leaves text after the last mark, which the next recording session leaves
+    out (``complete_part``) and rewrites away. ``close`` rewrites the file once more
     without the marks, so a finished cassette is byte-identical to ``dump_cassette`` of the same content.
     Starting from an existing cassette keeps its interactions (``new_episodes``).
     """
@@ -147,14 +148,18 @@ class CassetteWriter:
         """Put what was added on disk: appended when it can be, else an atomic rewrite."""
         if not self._dirty:
             return
-        mark = f"{COMPLETE_MARK}{len(self._chunks) - 1}\n" if self._chunks else ""
         if self._rewrite or not self._written or self._on_disk_size() != self._size:
-            data = (self.text() + mark).encode("utf-8")
+            data = self.text().encode("utf-8")  # exactly what the dumper writes: no marks
             atomic_write(self.path, data)
-            self._size = len(data)
+            self._size, self._marked = len(data), False
         else:
-            self._size += _append(self.path, ("".join(self._chunks[self._written:]) + mark).encode("utf-8"))
-        self._written, self._marked = len(self._chunks), bool(mark)
+            # The first append after a rewrite marks the end of what that rewrite wrote, so that even a
+            # first append cut short leaves a mark to cut back to.
+            lead = "" if self._marked else f"{COMPLETE_MARK}{self._written - 1}\n"
+            text = lead + "".join(self._chunks[self._written:]) + f"{COMPLETE_MARK}{len(self._chunks) - 1}\n"
+            self._size += _append(self.path, text.encode("utf-8"))
+            self._marked = True
+        self._written = len(self._chunks)
         self._dirty = self._rewrite = False
 
     def close(self) -> None:

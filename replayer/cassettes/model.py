@@ -363,8 +363,9 @@ _TOKEN_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 def _check_header(path: str, name: str, values: list[str]) -> None:
     """A header HTTP can carry: a token name, values without CR, LF or NUL (RFC 9110 5.5)."""
     if not _TOKEN_RE.fullmatch(name):
-        raise FieldError(f"{path}.headers",
-                         f"{path}.headers: {name!r} is not a valid header name (letters, digits and !#$%&'*+.^_`|~-)")
+        # The field is the message's owner (request or response), where its headers start.
+        raise FieldError(path, f"{path}.headers: {name!r} is not a valid header name "
+                               "(letters, digits and !#$%&'*+.^_`|~-)")
     for value in values:
         if "\r" in value or "\n" in value or "\0" in value:
             raise FieldError(f"{path}.headers.{name}", f"{path}.headers.{name} holds a line break or NUL "

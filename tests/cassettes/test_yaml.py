@@ -166,9 +166,13 @@ def test_writer_appends_flushes_and_keeps_existing(tmp_path: Path) -> None:
     loaded = load_cassette(path)
     assert [i.request.uri for i in loaded.interactions] == [f"{URL}?n=1", f"{URL}?n=2"]
     assert loaded.metadata == {"api_versions": ["v1"], "upstream": "u"}
-    assert path.read_text().endswith(f"{COMPLETE_MARK}1\n")  # while recording: a mark after each write
+    assert path.read_text() == again.text() == dump_cassette(loaded)  # a rewrite: exactly what the dumper writes
+    again.append(json_interaction(3))
+    again.flush()
+    assert path.read_text().endswith(f"{COMPLETE_MARK}2\n")  # an append: a mark after it
+    assert len(load_cassette(path)) == 3
     again.close()
-    assert path.read_text() == again.text() == dump_cassette(loaded)  # closed: exactly what the dumper writes
+    assert path.read_text() == again.text() == dump_cassette(load_cassette(path))  # closed: no marks
 
 
 def test_writer_appends_instead_of_rewriting(tmp_path: Path) -> None:
