@@ -322,6 +322,9 @@ def _event_text(event: dict[str, Any]) -> str | None:
         return f"{event.get('method')} {event.get('target')}: {event.get('reason')}"
     if kind == "not_recorded":
         return f"not recorded: {event.get('method')} {event.get('target')}: {event.get('reason')}"
+    if kind == "caught":  # what the rules missed and the scan caught: what, never the value
+        return f"scan after redaction caught {event.get('count')} in #{event.get('number')}: " \
+               + "; ".join(sorted(set(map(str, event.get("what", [])))))
     if kind in ("note", "error"):
         return str(event.get("message"))
     return None
@@ -413,7 +416,7 @@ def _follow(proc: subprocess.Popen[str], events: IO[str], ra: RecordArgs, verbos
     lines: queue.Queue[tuple[str, Any]] = queue.Queue()
     for stream, name in ((proc.stdout, "log"), (events, "event")):
         threading.Thread(target=_pump, args=(stream, name, lines), daemon=True).start()
-    listening, count, addon_error, not_saved, streams = False, 0, "", "", 2
+    listening, count, caught, addon_error, not_saved, streams = False, 0, 0, "", "", 2
     early: list[str] = []  # mitmproxy's first lines: shown only if the proxy fails to start or stops by itself
     while streams:
         kind, line = lines.get()
@@ -445,6 +448,7 @@ def _follow(proc: subprocess.Popen[str], events: IO[str], ra: RecordArgs, verbos
                 count = int(event.get("number", count))
             elif event.get("event") == "closed":
                 count = int(event.get("recorded", count))
+                caught = int(event.get("caught", caught))
             elif event.get("event") == "error" and not listening:
                 addon_error = addon_error or str(event.get("message", ""))
             elif event.get("event") == "not_saved":
@@ -461,5 +465,7 @@ def _follow(proc: subprocess.Popen[str], events: IO[str], ra: RecordArgs, verbos
         print(f"o2replay record: error: {not_saved}", file=sys.stderr, flush=True)
         return 1
     noun = "exchange" if count == 1 else "exchanges"
-    print(f"o2replay record: {count} {noun} recorded into {ra.cassette}", file=out, flush=True)
+    scan = ("no secret left after redaction" if not caught else
+            f"{caught} secret{'s' * (caught != 1)} the rules missed caught by the scan and redacted")
+    print(f"o2replay record: {count} {noun} recorded into {ra.cassette}; {scan}", file=out, flush=True)
     return 0

@@ -218,6 +218,11 @@ class O2IMSRecorder:
             logger.info(f"{LOG_PREFIX} recorded #{self.recorder.recorded} {outcome.kind} {method} {target} -> {status}")
             self._emit("recorded", number=self.recorder.recorded, kind=str(outcome.kind), method=method,
                        target=target, status=status)
+            if outcome.caught:  # what, never the value
+                logger.warning(f"{LOG_PREFIX} scan after redaction caught {len(outcome.caught)} in "
+                               f"#{self.recorder.recorded}: {'; '.join(sorted(set(outcome.caught)))}")
+                self._emit("caught", number=self.recorder.recorded, count=len(outcome.caught),
+                           what=sorted(set(outcome.caught)))
         elif outcome.kind is not None:
             log = logger.warning if outcome.reason.startswith("not recorded") else logger.info
             log(f"{LOG_PREFIX} {method} {target}: {outcome.reason}")
@@ -252,8 +257,10 @@ class O2IMSRecorder:
                 self._emit("not_saved", message=message)
             else:
                 logger.info(f"{LOG_PREFIX} closed {self.recorder.config.cassette}: "
-                            f"{self.recorder.recorded} exchanges recorded")
-                self._emit("closed", cassette=str(self.recorder.config.cassette), recorded=self.recorder.recorded)
+                            f"{self.recorder.recorded} exchanges recorded, {self.recorder.caught} caught by the scan "
+                            "after redaction")
+                self._emit("closed", cassette=str(self.recorder.config.cassette), recorded=self.recorder.recorded,
+                           caught=self.recorder.caught)
             self.recorder = None
 
 

@@ -1,19 +1,22 @@
-"""Cluster API: nodeClusterTypes (+ alarmDictionary), nodeClusters, clusterResourceTypes, clusterResources,
-alarmDictionaries and subscriptions. Provisioned node clusters are per session.
-
-The GET handlers of the collections and their items are generated from the route table
-(``replayer.synthetic.table``); this module adds what is special.
+"""Cluster API handlers: nodeClusterTypes (+ alarmDictionary), nodeClusters, clusterResourceTypes,
+clusterResources, alarmDictionaries and subscriptions. Provisioned node clusters are per session.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from replayer.synthetic.answers import SynthResponse
-from replayer.synthetic.context import Ctx, Handler
-from replayer.synthetic.generic import ItemsOf, find
+from replayer.synthetic.context import Ctx, Handler, SynthResponse
+from replayer.synthetic.inventory import (
+    api_versions,
+    collection_handler,
+    find,
+    item_handler,
+    subscription_handlers,
+    subscription_item_handlers,
+)
 
-__all__ = ["HANDLERS", "LISTS"]
+__all__ = ["HANDLERS"]
 
 API = "infrastructureCluster"
 JSON = dict[str, Any]
@@ -33,10 +36,25 @@ def type_dictionary(ctx: Ctx) -> SynthResponse:
     return ctx.item(ctx.model.cluster_alarm_dictionaries[0])
 
 
-#: Collections whose elements are more than a model attribute (those are in ``replayer.synthetic.table``).
-LISTS: dict[tuple[str, str], ItemsOf] = {(API, "/nodeClusters"): _node_clusters}
-
-#: What the route table cannot generate.
 HANDLERS: dict[tuple[str, str], dict[str, Handler]] = {
+    (API, "/api_versions"): {"GET": api_versions},
+    (API, "/nodeClusterTypes"): {"GET": collection_handler(lambda c: c.model.node_cluster_types)},
+    (API, "/nodeClusterTypes/{nodeClusterTypeId}"): {
+        "GET": item_handler(lambda c: c.model.node_cluster_types, "nodeClusterTypeId", "node cluster type")},
     (API, "/nodeClusterTypes/{nodeClusterTypeId}/alarmDictionary"): {"GET": type_dictionary},
+    (API, "/nodeClusters"): {"GET": collection_handler(_node_clusters)},
+    (API, "/nodeClusters/{nodeClusterId}"): {"GET": item_handler(_node_clusters, "nodeClusterId", "node cluster")},
+    (API, "/clusterResourceTypes"): {"GET": collection_handler(lambda c: c.model.cluster_resource_types)},
+    (API, "/clusterResourceTypes/{clusterResourceTypeId}"): {
+        "GET": item_handler(lambda c: c.model.cluster_resource_types, "clusterResourceTypeId",
+                            "cluster resource type")},
+    (API, "/clusterResources"): {"GET": collection_handler(lambda c: c.model.cluster_resources)},
+    (API, "/clusterResources/{clusterResourceId}"): {
+        "GET": item_handler(lambda c: c.model.cluster_resources, "clusterResourceId", "cluster resource")},
+    (API, "/alarmDictionaries"): {"GET": collection_handler(lambda c: c.model.cluster_alarm_dictionaries)},
+    (API, "/alarmDictionaries/{alarmDictionaryId}"): {
+        "GET": item_handler(lambda c: c.model.cluster_alarm_dictionaries, "alarmDictionaryId",
+                            "alarm dictionary")},
+    (API, "/subscriptions"): subscription_handlers(),
+    (API, "/subscriptions/{subscriptionId}"): subscription_item_handlers(),
 }

@@ -1,4 +1,4 @@
-"""The earlier FastAPI mock's routes, from the same model, in its snake_case shapes.
+"""The earlier FastAPI mock's routes, from the same model, in its snake_case shapes (issue 4 §5).
 
     GET /o2ims_infrastructureInventory/v1/status
     GET /o2ims_infrastructureInventory/v1/deploymentManagers[/{dmId}]
@@ -14,14 +14,16 @@ status READY once FULFILLED) and ids and timestamps are deterministic.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from replayer.synthetic.answers import SynthRequest, SynthResponse, json_response
-from replayer.synthetic.context import Ctx
+from replayer.synthetic.context import SynthRequest, SynthResponse, json_response
 from replayer.synthetic.model import Model, legacy_capacity
 from replayer.synthetic.profile import Site
 from replayer.synthetic.provisioning import advance, advance_all
 from replayer.synthetic.state import ProvisioningRecord
+
+if TYPE_CHECKING:
+    from replayer.synthetic.api import SyntheticO2IMS
 
 __all__ = ["LEGACY_PREFIX", "LEGACY_ROUTES", "handle", "is_static"]
 
@@ -157,11 +159,11 @@ def _page(model: Model, req: SynthRequest, path: str, items: list[JSON]) -> Synt
     return json_response(200, items[values["offset"]: values["offset"] + values["limit"]])
 
 
-def _status(ctx: Ctx) -> SynthResponse:
-    cloud = ctx.services.profile.cloud
-    state = ctx.state
+def _status(owner: SyntheticO2IMS, req: SynthRequest) -> SynthResponse:
+    cloud = owner.profile.cloud
+    state = owner.session(req.session)
     requests = {}
-    for rec in advance_all(ctx.services, state, read=True):  # polling /status moves requests along, like a GET
+    for rec in advance_all(owner, state, read=True):  # polling /status moves requests along, like a GET
         requests[rec.data["name"]] = {
             "status": STATUS_OF_PHASE[rec.phase],
             "phase": rec.phase,
@@ -172,24 +174,24 @@ def _status(ctx: Ctx) -> SynthResponse:
     return json_response(200, {
         "global_cloud_id": {"value": cloud.name},
         "description": cloud.description,
-        "service_uri": cloud.legacy_service_uri,
+        "service_uri": cloud.legacy_service_uri or f"{req.base_url.rstrip('/')}/o2ims_infrastructureInventory/v1",
         "supported_locales": list(cloud.supported_locales),
         "supported_time_zones": list(cloud.supported_time_zones),
         "provisioningRequests": requests,
     })
 
 
-def _dm_requests(ctx: Ctx, dm_id: str) -> SynthResponse:
-    model = ctx.model
+def _dm_requests(owner: SyntheticO2IMS, req: SynthRequest, path: str, dm_id: str) -> SynthResponse:
+    model = owner.model
     site = model.site_of_dm[dm_id]
-    state = ctx.state
+    state = owner.session(req.session)
     items = _seeded_requests(model, site, dm_id)
     items += [_spec_request(r, dm_id) for r in list(state.provisioning.values())
-              if r.site == site.name and advance(ctx.services, state, r, read=False)]
-    wanted = dict(ctx.req.query).get("request_status")
+              if r.site == site.name and advance(owner, state, r, read=False)]
+    wanted = dict(req.query).get("request_status")
     if wanted:
         items = [i for i in items if i["request_status"] == wanted]
-    return _page(model, ctx.req, ctx.path, items)
+    return _page(model, req, path, items)
 
 
 def is_static(path: str) -> bool:
@@ -197,9 +199,9 @@ def is_static(path: str) -> bool:
     return not path.endswith(("/status", PR_SEGMENT))
 
 
-def handle(ctx: Ctx) -> SynthResponse:
-    """Answer a request under the mock's ``/o2ims_...`` prefixes (a handler like every other: ``ctx`` in)."""
-    model, req, path = ctx.model, ctx.req, ctx.path
+def handle(owner: SyntheticO2IMS, req: SynthRequest, path: str) -> SynthResponse:
+    """Answer a request under the mock's ``/o2ims_...`` prefixes."""
+    model = owner.model
     if not path.startswith(LEGACY_PREFIX + "/"):
         return error(model, req, path, 404, f"Path {path} not found")
     segs = path[len(LEGACY_PREFIX) + 1:].split("/")
@@ -211,7 +213,7 @@ def handle(ctx: Ctx) -> SynthResponse:
     if req.method not in ("GET", "HEAD"):
         return error(model, req, path, 405, f"Method {req.method} not allowed", {"Allow": "GET"})
     if segs == ["status"]:
-        return _status(ctx)
+        return _status(owner, req)
     if segs == ["deploymentManagers"]:
         return _page(model, req, path, [deployment_manager(model, d) for d in model.deployment_managers])
     if segs == ["resourcePools"]:
@@ -224,5 +226,5 @@ def handle(ctx: Ctx) -> SynthResponse:
     if dm is None:
         return error(model, req, path, 404, f"Deployment manager {ident} not found")
     if len(segs) == 3:
-        return _dm_requests(ctx, ident)
+        return _dm_requests(owner, req, path, ident)
     return json_response(200, deployment_manager(model, dm))

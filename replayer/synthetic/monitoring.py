@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from replayer.synthetic.answers import SynthResponse, encode, json_response
-from replayer.synthetic.context import Ctx, Handler
-from replayer.synthetic.generic import validate_body
+from replayer.o2ims.dialect import Dialect
+from replayer.synthetic.context import Ctx, Handler, SynthResponse, encode, json_response
+from replayer.synthetic.inventory import api_versions, subscription_handlers, subscription_item_handlers, validate_body
 from replayer.synthetic.model import ALARM_DEFINITIONS
 from replayer.synthetic.notify import alarm_notifications
-from replayer.synthetic.services import Services
 from replayer.synthetic.state import SessionState
+
+if TYPE_CHECKING:
+    from replayer.synthetic.api import SyntheticO2IMS
 
 __all__ = ["HANDLERS", "CLEARED", "etag", "raise_alarm", "update_alarm"]
 
@@ -41,9 +43,26 @@ def _precondition(ctx: Ctx, current: Any) -> SynthResponse | None:
     return ctx.problem(412, f"If-Match {wanted} does not match the current version {etag(current)}")
 
 
+def present_alarm(alarm: Mapping[str, Any], dialect: Dialect) -> JSON:
+    """An AlarmEventRecord as the implementation shows it. pti-o2 (o2ims/views/alarm_dto.py
+    ``alarm_event_record_get``) carries each id in both ``...Id`` and ``...ID`` spellings, the severity as a
+    string, ``alarmAcknowledgeTime`` (sic), null where unset, and no extensions."""
+    if dialect is not Dialect.O_RAN_SC:
+        return dict(alarm)
+    out: JSON = {"alarmEventRecordId": alarm["alarmEventRecordId"]}
+    for stem in ("resourceType", "resource", "alarmDefinition", "probableCause"):
+        out[f"{stem}Id"] = out[f"{stem}ID"] = alarm.get(f"{stem}ID")
+    out["alarmRaisedTime"] = alarm.get("alarmRaisedTime")
+    out["alarmChangedTime"] = alarm.get("alarmChangedTime")
+    out["alarmAcknowledgeTime"] = alarm.get("alarmAcknowledgedTime") or ""  # an empty column until acknowledged
+    out["alarmAcknowledged"] = alarm.get("alarmAcknowledged")
+    out["perceivedSeverity"] = str(alarm.get("perceivedSeverity"))
+    return out
+
+
 def list_alarms(ctx: Ctx) -> SynthResponse:
     """Every alarm of the session, cleared ones included (the alarm history)."""
-    return ctx.collection(list(ctx.state.alarms.values()))
+    return ctx.collection([present_alarm(a, ctx.dialect) for a in ctx.state.alarms.values()])
 
 
 def get_alarm(ctx: Ctx) -> SynthResponse:
@@ -51,13 +70,16 @@ def get_alarm(ctx: Ctx) -> SynthResponse:
     ident = ctx.params["alarmEventRecordId"]
     alarm = ctx.state.alarms.get(ident)
     if alarm is None:
-        return ctx.not_found("alarm", ident)
-    return ctx.item(alarm, headers={"ETag": etag(alarm)})
+        return ctx.not_found("alarm", ident, f"Alarm Event Record {ident} doesn't exist")
+    return ctx.item(present_alarm(alarm, ctx.dialect), headers={"ETag": etag(alarm)})
 
 
-def _check_patch(body: Any) -> str | None:
+def _check_patch(body: Any, dialect: Dialect) -> str | None:
     if not isinstance(body, dict) or not body:
         return "the body must be a non-empty JSON object with alarmAcknowledged and/or perceivedSeverity"
+    if dialect is Dialect.O_RAN_SC and len({"alarmAcknowledged", "perceivedSeverity"} & set(body)) != 1:
+        # o2ims/views/alarm_route.py AlarmGetRouter.patch
+        return 'Either "alarmAcknowledged" or "perceivedSeverity" shall be included in a request, but not both.'
     unknown = sorted(set(body) - {"alarmAcknowledged", "perceivedSeverity"})
     if unknown:
         return f"unknown field(s) {', '.join(unknown)}; valid: alarmAcknowledged, perceivedSeverity"
@@ -79,26 +101,30 @@ def patch_alarm(ctx: Ctx) -> SynthResponse:
         body = ctx.body_json()
     except ValueError as e:
         return ctx.problem(400, str(e))
-    reason = _check_patch(body) or validate_body(ctx)
+    reason = _check_patch(body, ctx.dialect) or validate_body(ctx)
     if reason:
         return ctx.problem(400, reason)
     if (failed := _precondition(ctx, alarm)) is not None:
         return failed
-    if body.get("alarmAcknowledged") and alarm["alarmAcknowledged"]:
+    if ctx.dialect is Dialect.O_RAN_SC:
+        # o2ims/views/alarm_view.py: acknowledging again acknowledges again (200); clearing again is a 400.
+        if "perceivedSeverity" in body and alarm["perceivedSeverity"] == CLEARED:
+            return ctx.problem(400, f"Alarm Event Record {ident} has already been marked as CLEARED.")
+    elif body.get("alarmAcknowledged") and alarm["alarmAcknowledged"]:
         return ctx.problem(409, f"alarm {ident} is already acknowledged")
-    if "perceivedSeverity" in body and alarm["perceivedSeverity"] == CLEARED:
+    elif "perceivedSeverity" in body and alarm["perceivedSeverity"] == CLEARED:
         return ctx.problem(409, f"alarm {ident} is already cleared")
-    updated = update_alarm(ctx.services, ctx.state, ident, acknowledge="alarmAcknowledged" in body,
+    updated = update_alarm(ctx.owner, ctx.state, ident, acknowledge="alarmAcknowledged" in body,
                            severity=CLEARED if "perceivedSeverity" in body else None)
     applied = {k: updated[k] for k in ("alarmAcknowledged", "perceivedSeverity") if k in body}
     return json_response(200, applied, {"ETag": etag(updated)})
 
 
-def update_alarm(services: Services, state: SessionState, ident: str, *, acknowledge: bool = False,
+def update_alarm(owner: SyntheticO2IMS, state: SessionState, ident: str, *, acknowledge: bool = False,
                  severity: int | None = None) -> JSON:
     """Change an alarm of a session and notify: ACKNOWLEDGE, CLEAR (severity 5) or CHANGE (other severity)."""
     alarm = dict(state.alarms[ident])  # copy on write: the model's alarms are shared by every session
-    now = services.now(state)
+    now = owner.now(state)
     events = []
     if acknowledge:
         alarm["alarmAcknowledged"] = True
@@ -114,14 +140,14 @@ def update_alarm(services: Services, state: SessionState, ident: str, *, acknowl
     alarm["alarmChangedTime"] = now
     state.alarms[ident] = alarm
     for kind in events:
-        services.emit(alarm_notifications(services.model, state, kind, alarm))
+        owner.emit(alarm_notifications(owner.model, state, kind, alarm))
     return alarm
 
 
-def raise_alarm(services: Services, state: SessionState, site: str, resource: str, definition: str,
+def raise_alarm(owner: SyntheticO2IMS, state: SessionState, site: str, resource: str, definition: str,
                 severity: int, extensions: Mapping[str, str] | None = None) -> JSON:
     """Raise a new alarm on ``resource`` of ``site`` in a session and notify (NEW); ValueError on bad names."""
-    model = services.model
+    model = owner.model
     ref = model.resource_refs.get((site, resource))
     if ref is None:
         raise ValueError(f"site {site!r} has no resource {resource!r} (names: node-N, nic-N, accelerator-N, volume-N)")
@@ -132,9 +158,10 @@ def raise_alarm(services: Services, state: SessionState, site: str, resource: st
     if not 0 <= severity <= 4:
         raise ValueError(f"perceivedSeverity must be 0 (CRITICAL) .. 4 (INDETERMINATE), got {severity}")
     state.alarm_count += 1
-    now = services.now(state)
+    now = owner.now(state)
     alarm: JSON = {
-        "alarmEventRecordId": model.id("alarm", state.name, str(state.alarm_count), site, resource, definition),
+        "alarmEventRecordId": model.id("alarm", owner.run_id, state.name, str(state.alarm_count), site, resource,
+                                       definition),
         "alarmDefinitionID": def_id,
         "probableCauseID": model.id("probableCause", definition),
         "alarmRaisedTime": now,
@@ -146,7 +173,7 @@ def raise_alarm(services: Services, state: SessionState, site: str, resource: st
         "extensions": {"site": site, "resourceName": resource, "alarmName": definition, **(extensions or {})},
     }
     state.alarms[alarm["alarmEventRecordId"]] = alarm
-    services.emit(alarm_notifications(model, state, "NEW", alarm))
+    owner.emit(alarm_notifications(model, state, "NEW", alarm))
     return alarm
 
 
@@ -204,7 +231,7 @@ def _write_configuration(ctx: Ctx, *, partial: bool) -> SynthResponse:
     else:
         config = {"retentionPeriod": body["retentionPeriod"], "extensions": dict(body["extensions"])}
     ctx.state.service_configuration = config
-    ctx.services.now(ctx.state)
+    ctx.owner.now(ctx.state)
     return json_response(200, config, {"ETag": etag(config)})
 
 
@@ -218,10 +245,12 @@ def patch_configuration(ctx: Ctx) -> SynthResponse:
     return _write_configuration(ctx, partial=True)
 
 
-#: The handlers of this API (api_versions and the subscriptions come from ``replayer.synthetic.table``).
 HANDLERS: dict[tuple[str, str], dict[str, Handler]] = {
+    (API, "/api_versions"): {"GET": api_versions},
     (API, "/alarms"): {"GET": list_alarms},
     (API, "/alarms/{alarmEventRecordId}"): {"GET": get_alarm, "PATCH": patch_alarm},
     (API, "/alarmServiceConfiguration"): {
         "GET": get_configuration, "PUT": put_configuration, "PATCH": patch_configuration},
+    (API, "/alarmSubscriptions"): subscription_handlers(),
+    (API, "/alarmSubscriptions/{alarmSubscriptionId}"): subscription_item_handlers(),
 }

@@ -10,17 +10,18 @@ cluster in the session's cluster API; each phase change notifies the cluster sub
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from replayer.synthetic.answers import SynthResponse, json_response
-from replayer.synthetic.context import Ctx, Handler
-from replayer.synthetic.generic import validate_body
+from replayer.synthetic.context import Ctx, Handler, SynthResponse, json_response
+from replayer.synthetic.inventory import api_versions, validate_body
 from replayer.synthetic.model import Model
 from replayer.synthetic.monitoring import etag
 from replayer.synthetic.notify import CREATE, DELETE, MODIFY, change_notifications
 from replayer.synthetic.profile import LifecycleMode, Site
-from replayer.synthetic.services import Services
 from replayer.synthetic.state import ProvisioningRecord, SessionState
+
+if TYPE_CHECKING:
+    from replayer.synthetic.api import SyntheticO2IMS
 
 __all__ = ["HANDLERS", "advance", "advance_all", "render"]
 
@@ -51,9 +52,9 @@ def _site_for(ctx_model: Model, data: JSON) -> Site:
     return next((s for s in sites if s.name in name), sites[0])
 
 
-def render(services: Services, state: SessionState, rec: ProvisioningRecord) -> JSON:
+def render(owner: SyntheticO2IMS, state: SessionState, rec: ProvisioningRecord) -> JSON:
     """The ProvisioningRequestInfo of a record."""
-    model = services.model
+    model = owner.model
     resource_phase = _RESOURCE_PHASE[rec.phase]
     provisioned = rec.phase == FULFILLED or (rec.phase == DELETING and rec.node_cluster_id in state.node_clusters)
     cluster_name = str((rec.data.get("templateParameters") or {}).get("nodeClusterName") or rec.data["name"])
@@ -81,17 +82,17 @@ def render(services: Services, state: SessionState, rec: ProvisioningRecord) -> 
     }
 
 
-def _progress(services: Services, reads: int, since: float) -> float:
-    if services.profile.lifecycle.mode is LifecycleMode.SECONDS:
-        return services.clock() - since
+def _progress(owner: SyntheticO2IMS, reads: int, since: float) -> float:
+    if owner.profile.lifecycle.mode is LifecycleMode.SECONDS:
+        return owner.clock() - since
     return reads
 
 
-def _target(services: Services, rec: ProvisioningRecord) -> tuple[str, str]:
-    lc = services.profile.lifecycle
-    progress = _progress(services, rec.reads, rec.created_at)
+def _target(owner: SyntheticO2IMS, rec: ProvisioningRecord) -> tuple[str, str]:
+    lc = owner.profile.lifecycle
+    progress = _progress(owner, rec.reads, rec.created_at)
     key = (rec.data["templateName"], rec.data["templateVersion"])
-    template = services.model.template_by_name.get(key)
+    template = owner.model.template_by_name.get(key)
     if template is None and progress >= lc.progressing_after:
         return FAILED, f"managed infrastructure template {key[0]} version {key[1]} not found"
     if progress >= lc.fulfilled_after:
@@ -103,19 +104,19 @@ def _target(services: Services, rec: ProvisioningRecord) -> tuple[str, str]:
     return PENDING, _MESSAGES[PENDING]
 
 
-def _set_phase(services: Services, state: SessionState, rec: ProvisioningRecord, phase: str, message: str) -> None:
-    prior = render(services, state, rec)
+def _set_phase(owner: SyntheticO2IMS, state: SessionState, rec: ProvisioningRecord, phase: str, message: str) -> None:
+    prior = render(owner, state, rec)
     rec.phase, rec.message = phase, message
-    rec.update_time = services.now(state)
+    rec.update_time = owner.now(state)
     if phase == FULFILLED:
-        _add_cluster(services, state, rec)
-    post = render(services, state, rec)
-    services.emit(change_notifications(state, "infrastructureCluster", MODIFY, f"{PREFIX}/{rec.id}", prior, post,
+        _add_cluster(owner, state, rec)
+    post = render(owner, state, rec)
+    owner.emit(change_notifications(state, "infrastructureCluster", MODIFY, f"{PREFIX}/{rec.id}", prior, post,
                                     f"provisioning.{phase.lower()}"))
 
 
-def _add_cluster(services: Services, state: SessionState, rec: ProvisioningRecord) -> None:
-    model = services.model
+def _add_cluster(owner: SyntheticO2IMS, state: SessionState, rec: ProvisioningRecord) -> None:
+    model = owner.model
     template = next((t for t in model.templates if (t["name"], t["version"]) ==
                      (rec.data["templateName"], rec.data["templateVersion"])), None)
     params = rec.data.get("templateParameters") or {}
@@ -132,46 +133,46 @@ def _add_cluster(services: Services, state: SessionState, rec: ProvisioningRecor
         "extensions": {"site": rec.site, "provisioningRequestId": rec.id},
     }
     state.node_clusters[rec.node_cluster_id] = cluster
-    services.emit(change_notifications(state, "infrastructureCluster", CREATE, f"/nodeClusters/{rec.node_cluster_id}",
+    owner.emit(change_notifications(state, "infrastructureCluster", CREATE, f"/nodeClusters/{rec.node_cluster_id}",
                                     None, cluster, "cluster.create"))
 
 
-def _remove(services: Services, state: SessionState, rec: ProvisioningRecord) -> None:
+def _remove(owner: SyntheticO2IMS, state: SessionState, rec: ProvisioningRecord) -> None:
     del state.provisioning[rec.id]
-    services.now(state)
+    owner.now(state)
     cluster = state.node_clusters.pop(rec.node_cluster_id, None)
     if cluster is not None:
-        services.emit(change_notifications(state, "infrastructureCluster", DELETE,
+        owner.emit(change_notifications(state, "infrastructureCluster", DELETE,
                                         f"/nodeClusters/{rec.node_cluster_id}", cluster, None, "cluster.delete"))
 
 
-def advance(services: Services, state: SessionState, rec: ProvisioningRecord, *, read: bool) -> bool:
+def advance(owner: SyntheticO2IMS, state: SessionState, rec: ProvisioningRecord, *, read: bool) -> bool:
     """Move a request along its lifecycle (counting a read when ``read``); False when it is gone."""
     if rec.phase == DELETING:
         rec.deleted_reads += read
         since = rec.deleted_at if rec.deleted_at is not None else 0.0
-        progress = _progress(services, rec.deleted_reads, since)
-        limit = services.profile.lifecycle.deleted_after
-        gone = progress > limit if services.profile.lifecycle.mode is LifecycleMode.REQUESTS else progress >= limit
+        progress = _progress(owner, rec.deleted_reads, since)
+        limit = owner.profile.lifecycle.deleted_after
+        gone = progress > limit if owner.profile.lifecycle.mode is LifecycleMode.REQUESTS else progress >= limit
         if gone:
-            _remove(services, state, rec)
+            _remove(owner, state, rec)
             return False
         return True
     if rec.phase in (FULFILLED, FAILED):
         return True
     rec.reads += read
-    phase, message = _target(services, rec)
+    phase, message = _target(owner, rec)
     if phase != rec.phase:
-        if rec.phase == PENDING and phase in (FULFILLED, FAILED) and services.profile.lifecycle.progressing_after < \
-                services.profile.lifecycle.fulfilled_after:
-            _set_phase(services, state, rec, PROGRESSING, _MESSAGES[PROGRESSING])
-        _set_phase(services, state, rec, phase, message)
+        if rec.phase == PENDING and phase in (FULFILLED, FAILED) and owner.profile.lifecycle.progressing_after < \
+                owner.profile.lifecycle.fulfilled_after:
+            _set_phase(owner, state, rec, PROGRESSING, _MESSAGES[PROGRESSING])
+        _set_phase(owner, state, rec, phase, message)
     return True
 
 
-def advance_all(services: Services, state: SessionState, *, read: bool) -> list[ProvisioningRecord]:
+def advance_all(owner: SyntheticO2IMS, state: SessionState, *, read: bool) -> list[ProvisioningRecord]:
     """Advance every request of a session; the ones still there, in creation order."""
-    return [rec for rec in list(state.provisioning.values()) if advance(services, state, rec, read=read)]
+    return [rec for rec in list(state.provisioning.values()) if advance(owner, state, rec, read=read)]
 
 
 # ------------------------------------------------------------------------------------------------ handlers
@@ -206,8 +207,8 @@ def _read_body(ctx: Ctx) -> tuple[JSON | None, SynthResponse | None]:
 def list_requests(ctx: Ctx) -> SynthResponse:
     """Every provisioning request of the session (each counts as read)."""
     ctx.cacheable = False
-    records = advance_all(ctx.services, ctx.state, read=True)
-    return ctx.collection([render(ctx.services, ctx.state, r) for r in records])
+    records = advance_all(ctx.owner, ctx.state, read=True)
+    return ctx.collection([render(ctx.owner, ctx.state, r) for r in records])
 
 
 def create_request(ctx: Ctx) -> SynthResponse:
@@ -221,13 +222,13 @@ def create_request(ctx: Ctx) -> SynthResponse:
         return ctx.problem(409, f"provisioning request {prid} already exists")
     site = _site_for(ctx.model, body)
     rec = ProvisioningRecord(
-        id=prid, data=body, phase=PENDING, message=_MESSAGES[PENDING], update_time=ctx.services.now(ctx.state),
-        site=site.name, created_at=ctx.services.clock(),
+        id=prid, data=body, phase=PENDING, message=_MESSAGES[PENDING], update_time=ctx.owner.now(ctx.state),
+        site=site.name, created_at=ctx.owner.clock(),
         node_cluster_id=ctx.model.id("provisionedNodeCluster", ctx.state.name, prid),
         resource_ids=[ctx.model.id("resource", site.name, "node-1")],
     )
     ctx.state.provisioning[prid] = rec
-    info = render(ctx.services, ctx.state, rec)
+    info = render(ctx.owner, ctx.state, rec)
     return json_response(201, info, {"Location": f"{PREFIX}/{prid}", "ETag": etag(info)})
 
 
@@ -239,9 +240,9 @@ def _record(ctx: Ctx) -> ProvisioningRecord | None:
 def get_request(ctx: Ctx) -> SynthResponse:
     """One provisioning request (a read: it may move on, or be gone after DELETING)."""
     rec = _record(ctx)
-    if rec is None or not advance(ctx.services, ctx.state, rec, read=True):
+    if rec is None or not advance(ctx.owner, ctx.state, rec, read=True):
         return ctx.not_found("provisioning request", ctx.params["provisioningRequestId"])
-    info = render(ctx.services, ctx.state, rec)
+    info = render(ctx.owner, ctx.state, rec)
     return ctx.item(info, headers={"ETag": etag(info)})
 
 
@@ -254,7 +255,7 @@ def put_request(ctx: Ctx) -> SynthResponse:
     if error is not None or body is None:
         return error or ctx.problem(400, "invalid body")
     wanted = ctx.req.headers.get("if-match")
-    current = etag(render(ctx.services, ctx.state, rec))
+    current = etag(render(ctx.owner, ctx.state, rec))
     if wanted is not None and wanted.strip() != "*" and current not in {t.strip() for t in wanted.split(",")}:
         return ctx.problem(412, f"If-Match {wanted} does not match the current version {current}")
     if body["provisioningRequestId"] != rec.id:
@@ -262,9 +263,9 @@ def put_request(ctx: Ctx) -> SynthResponse:
                            f"{rec.id}")
     if rec.phase == DELETING:
         return ctx.problem(422, f"provisioning request {rec.id} is being deleted")
-    rec.data, rec.reads, rec.created_at = body, 0, ctx.services.clock()
-    _set_phase(ctx.services, ctx.state, rec, PENDING, "Provisioning request updated")
-    info = render(ctx.services, ctx.state, rec)
+    rec.data, rec.reads, rec.created_at = body, 0, ctx.owner.clock()
+    _set_phase(ctx.owner, ctx.state, rec, PENDING, "Provisioning request updated")
+    info = render(ctx.owner, ctx.state, rec)
     return json_response(200, info, {"ETag": etag(info)})
 
 
@@ -274,13 +275,13 @@ def delete_request(ctx: Ctx) -> SynthResponse:
     if rec is None:
         return ctx.not_found("provisioning request", ctx.params["provisioningRequestId"])
     if rec.phase != DELETING:
-        rec.deleted_at, rec.deleted_reads = ctx.services.clock(), 0
-        _set_phase(ctx.services, ctx.state, rec, DELETING, _MESSAGES[DELETING])
+        rec.deleted_at, rec.deleted_reads = ctx.owner.clock(), 0
+        _set_phase(ctx.owner, ctx.state, rec, DELETING, _MESSAGES[DELETING])
     return SynthResponse(202, {"Location": f"{PREFIX}/{rec.id}"}, b"")
 
 
-#: The handlers of this API (api_versions and the subscriptions come from ``replayer.synthetic.table``).
 HANDLERS: dict[tuple[str, str], dict[str, Handler]] = {
+    (API, "/api_versions"): {"GET": api_versions},
     (API, "/provisioningRequests"): {"GET": list_requests, "POST": create_request},
     (API, "/provisioningRequests/{provisioningRequestId}"): {
         "GET": get_request, "PUT": put_request, "DELETE": delete_request},

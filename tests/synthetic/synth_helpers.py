@@ -8,16 +8,14 @@ from typing import Any
 
 from aiohttp import web
 
-from replayer.server.docs import setup_docs
-from replayer.server.synthetic_admin import setup_synthetic
-from replayer.synthetic.api import SynthRequest, SyntheticO2IMS
+from replayer.synthetic.api import SynthRequest, SyntheticO2IMS, setup_docs, setup_synthetic
 
 
 def make_app(model: SyntheticO2IMS) -> web.Application:
     """The model behind a catch-all route, with its admin routes, notifier and docs (what the server does)."""
     app = web.Application()
     setup_synthetic(app, model)
-    setup_docs(app)
+    setup_docs(app, model)
 
     async def handle(request: web.Request) -> web.Response:
         body = await request.read()

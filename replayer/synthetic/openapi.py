@@ -22,7 +22,7 @@ from aiohttp import web
 
 from replayer.synthetic.legacy import LEGACY_ROUTES
 
-__all__ = ["SOURCES", "build_document", "docs_html", "document_for", "setup_docs"]
+__all__ = ["SOURCES", "build_document", "setup_openapi"]
 
 SPECS = Path(__file__).resolve().parent.parent / "data" / "specs"
 #: (tree, service, path prefix to take from it): which vendored file serves which paths.
@@ -200,7 +200,7 @@ async def _docs(request: web.Request) -> web.Response:
     return web.Response(text=docs_html(request.app), content_type="text/html")
 
 
-def setup_docs(app: web.Application) -> None:
-    """Register ``/openapi.json`` and ``/docs``, describing everything the server serves."""
+def setup_openapi(app: web.Application, model: object | None) -> None:
+    """Register ``/openapi.json`` and ``/docs``."""
     app.router.add_get("/openapi.json", _openapi)
     app.router.add_get("/docs", _docs)

@@ -1,4 +1,4 @@
-"""Admin routes of the synthetic O2IMS (under ``/__admin/``, which the server protects) and its notifier.
+"""Admin routes of the synthetic model (under ``/__admin/``, which the server protects) and its notifier.
 
     GET    /__admin/notifications[?session=S][&wait=SECONDS[&min=N]]  what was sent and what the callbacks answered
     DELETE /__admin/notifications                              forget the delivery log
@@ -22,37 +22,39 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
 from replayer.limits import loads
-from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
-from replayer.server.notifier import NOTIFIER_KEY, Notifier, notifier_ctx
+from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, build_problem, encode_json
 from replayer.synthetic.api import SyntheticO2IMS
-from replayer.synthetic.inventory import add_resource, remove_resource
+from replayer.synthetic.model import RESOURCE_KINDS
 from replayer.synthetic.monitoring import raise_alarm, update_alarm
+from replayer.synthetic.notify import CREATE, DELETE, NOTIFIER_KEY, DeliveryPolicy, Notifier, change_notifications, notifier_ctx
 
-__all__ = ["MODEL_KEY", "setup_synthetic"]
+__all__ = ["MODEL_KEY", "setup_admin"]
 
 MODEL_KEY = web.AppKey("o2replay_synthetic_model", SyntheticO2IMS)
+_POOL_KINDS = {"compute": ("node", "accelerator"), "storage": ("volume",), "network": ("nic",)}
 _MAX_WAIT = 30.0
 
 
 def _problem(status: int, detail: str) -> web.Response:
-    return web.Response(status=status, body=problem_bytes(status, detail), content_type=PROBLEM_CONTENT_TYPE)
+    p = build_problem(status, detail)
+    return web.Response(status=status, body=p.body, content_type=p.content_type)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
     try:
         raw = await request.read()
     except RequestPayloadError as e:  # a body that does not decode under its Content-Encoding
-        raise web.HTTPBadRequest(text=problem_bytes(400, f"body cannot be read: {' '.join(str(e).split())}").decode(),
+        raise web.HTTPBadRequest(body=build_problem(400, f"body cannot be read: {' '.join(str(e).split())}").body,
                                  content_type=PROBLEM_CONTENT_TYPE) from None
     if not raw:
         return {}
     try:
         body = loads(raw, what="body")
     except ValueError as e:  # not JSON, not UTF-8, or nested deeper than the limit
-        raise web.HTTPBadRequest(text=problem_bytes(400, f"body is not JSON: {e}").decode(),
+        raise web.HTTPBadRequest(body=build_problem(400, f"body is not JSON: {e}").body,
                                  content_type=PROBLEM_CONTENT_TYPE) from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text=problem_bytes(400, "body must be a JSON object").decode(),
+        raise web.HTTPBadRequest(body=build_problem(400, "body must be a JSON object").body,
                                  content_type=PROBLEM_CONTENT_TYPE)
     return body
 
@@ -63,7 +65,7 @@ def _session(request: web.Request, body: dict[str, Any]) -> str:
 
 
 def _json(status: int, obj: Any) -> web.Response:
-    return web.json_response(obj, status=status, dumps=lambda o: json.dumps(o, indent=2))
+    return web.Response(status=status, body=encode_json(obj), content_type="application/json")
 
 
 async def notifications(request: web.Request) -> web.Response:
@@ -129,12 +131,40 @@ async def post_resource(request: web.Request) -> web.Response:
     """Add a resource to a pool in a session; inventory subscribers get a create notification."""
     model = request.app[MODEL_KEY]
     body = await _body(request)
-    try:
-        resource = add_resource(model, _session(request, body), body.get("site"),
-                                body.get("pool", "compute"), body.get("kind"), body.get("description"),
-                                body.get("extensions") or {})
-    except ValueError as e:
-        return _problem(400, str(e))
+    site = next((s for s in model.profile.sites if s.name == body.get("site")), None)
+    if site is None:
+        return _problem(400, f"site: expected one of {', '.join(s.name for s in model.profile.sites)}, "
+                             f"got {body.get('site')!r}")
+    pool = body.get("pool", "compute")
+    if pool not in _POOL_KINDS:
+        return _problem(400, f"pool: expected one of compute, storage, network, got {pool!r}")
+    kind = body.get("kind", _POOL_KINDS[pool][0])
+    if kind not in _POOL_KINDS[pool]:
+        return _problem(400, f"kind: a {pool} pool holds {', '.join(_POOL_KINDS[pool])}, got {kind!r}")
+    extensions = body.get("extensions") or {}
+    if not isinstance(extensions, dict):
+        return _problem(400, "extensions: expected an object")
+    state = model.session(_session(request, body))
+    pool_id = model.model.pool_of[(site.name, pool)]
+    existing = [*model.model.resources[pool_id], *state.extra_resources.get(pool_id, [])]
+    number = sum(1 for r in existing if r["resourceTypeId"] == model.model.id("resourceType", kind)) + 1
+    name = f"{kind}-{number}"
+    resource = {
+        "resourceId": model.model.id("resource", state.name, site.name, name),
+        "resourcePoolId": pool_id,
+        "resourceTypeId": model.model.id("resourceType", kind),
+        "globalAssetId": f"urn:o2ims-replay:{site.name}:{name}",
+        "description": str(body.get("description") or f"{RESOURCE_KINDS[kind][4]} {name} at {site.title}"),
+        "elements": [],
+        "tags": [site.name, kind],
+        "groups": [f"{site.name}-{pool}"],
+        "extensions": {"name": name, "site": site.name, "added": True, **extensions},
+    }
+    state.extra_resources.setdefault(pool_id, []).append(resource)
+    model.now(state)
+    ref = f"/resourcePools/{pool_id}/resources/{resource['resourceId']}"
+    model.emit(change_notifications(state, "infrastructureInventory", CREATE, ref, None, resource,
+                                    "inventory.create"))
     return _json(201, resource)
 
 
@@ -143,10 +173,16 @@ async def delete_resource(request: web.Request) -> web.Response:
     model = request.app[MODEL_KEY]
     state = model.session(_session(request, {}))
     ident = request.match_info["resourceId"]
-    resource = remove_resource(model, state, ident)
-    if resource is None:
-        return _problem(404, f"no added resource {ident!r} in session {state.name!r}")
-    return _json(200, resource)
+    for pool_id, items in state.extra_resources.items():
+        for resource in items:
+            if resource["resourceId"] == ident:
+                items.remove(resource)
+                model.now(state)
+                ref = f"/resourcePools/{pool_id}/resources/{ident}"
+                model.emit(change_notifications(state, "infrastructureInventory", DELETE, ref, resource, None,
+                                                "inventory.delete"))
+                return _json(200, resource)
+    return _problem(404, f"no added resource {ident!r} in session {state.name!r}")
 
 
 async def reset(request: web.Request) -> web.Response:
@@ -160,11 +196,10 @@ async def reset(request: web.Request) -> web.Response:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def setup_synthetic(app: web.Application, model: SyntheticO2IMS,
-                    guard: Callable[[Handler], Handler] | None = None) -> None:
-    """Register the notifier (``app.cleanup_ctx``) and the admin routes, each wrapped by ``guard`` (the
-    server's access check)."""
-    notifier = Notifier(model.outbox, tick=model.tick)
+def setup_admin(app: web.Application, model: SyntheticO2IMS,
+                guard: Callable[[Handler], Handler] | None = None) -> None:
+    """Register the notifier and the admin routes, each wrapped by ``guard`` (the server's access check)."""
+    notifier = Notifier(model.outbox, DeliveryPolicy(callbacks=model.callbacks), tick=model.tick)
     app[MODEL_KEY] = model
     app[NOTIFIER_KEY] = notifier
     app.cleanup_ctx.append(notifier_ctx(notifier))

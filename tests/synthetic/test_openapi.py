@@ -7,7 +7,7 @@ import re
 
 from replayer.o2ims.routes import ROUTES
 from replayer.synthetic.legacy import LEGACY_ROUTES
-from replayer.server.docs import build_document, docs_html
+from replayer.synthetic.openapi import build_document, docs_html
 
 
 def test_every_route_and_method_is_described() -> None:
