@@ -28,6 +28,7 @@ __all__ = [
     "complete_part",
     "cut_interrupted_tail",
     "find_cassettes",
+    "read_cassette_file",
 ]
 
 #: The derived cache's folder (``replayer.cassettes.cache``); never searched for cassettes.
@@ -227,6 +228,18 @@ def cut_interrupted_tail(path: str | Path) -> bool:
         return False
     atomic_write(path, keep)
     return True
+
+
+def read_cassette_file(path: Path) -> bytes:
+    """The bytes of a cassette file; CassetteError naming the file when it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise CassetteError(path, "no such file") from None
+    except IsADirectoryError:
+        raise CassetteError(path, "is a directory, expected a cassette file") from None
+    except OSError as e:
+        raise CassetteError(path, f"cannot read: {e.strerror}") from None
 
 
 def find_cassettes(paths: Iterable[str | Path]) -> Iterator[tuple[Path, Path]]:

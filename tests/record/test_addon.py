@@ -185,7 +185,7 @@ def test_events_are_one_json_object_per_line(tmp_path: Path) -> None:
     assert got[1] == {"event": "recorded", "number": 1, "kind": "api", "method": "GET",
                       "target": f"{INV}/resourcePools", "status": 200}
     assert got[2]["number"] == 2 and got[3]["method"] == "GET" and got[3]["reason"]
-    assert got[4] == {"event": "closed", "cassette": str(tmp_path / "c.yaml"), "recorded": 2}
+    assert got[4] == {"event": "closed", "cassette": str(tmp_path / "c.yaml"), "recorded": 2, "caught": 0}
     assert "tok-secret" not in events.read_text()
 
 
