@@ -194,3 +194,17 @@ def test_an_unopenable_events_target_is_one_logged_line(tmp_path: Path, caplog: 
     with taddons.context(addon) as tctx:
         tctx.configure(addon, recorder_events=str(tmp_path / "missing" / "events.jsonl"))
     assert any("recorder_events=" in r.getMessage() and "cannot open" in r.getMessage() for r in caplog.records)
+
+
+def test_an_exchange_too_deep_to_record_is_named_in_the_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    addon = O2IMSRecorder()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, cassette=str(tmp_path / "c.yaml"))
+        f = flow()
+        assert f.response is not None
+        f.response.content = b"[" * 5000 + b"]" * 5000
+        addon.response(f)
+        addon.done()
+    assert (f"o2ims-recorder: GET {INV}/resourcePools: not recorded: response.body nests deeper than 100 levels "
+            "of arrays and objects (the limit)") in caplog.text
+    assert "Addon error" not in caplog.text
