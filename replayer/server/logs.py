@@ -18,11 +18,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from replayer.matching import normalise_path
+from replayer.o2ims.routes import normalise_path, template_of
+from replayer.server.answer import INTERACTION, SESSION_HEADER, SOURCE
 from replayer.record.redact import safe_uri
-from replayer.server.handlers import SESSION_HEADER
-from replayer.server.o2ims_bridge import template_of
-from replayer.server.state import INTERACTION, SOURCE
 from replayer.server.tls import IDENTITY, peer_subject
 
 __all__ = ["configure_logging", "JsonFormatter", "AccessLogger", "access_fields"]
