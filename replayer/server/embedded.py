@@ -21,7 +21,8 @@ from replayer.server.app import create_app
 from replayer.server.config import ServeConfig
 from replayer.server.inbound import INBOUND, KEEPALIVE_TIMEOUT, GuardedSite
 from replayer.server.keys import RUNTIME
-from replayer.server.runtime import Runtime
+from replayer.server.logs import AccessLogger
+from replayer.server.runtime import Runtime, log
 from replayer.server.state import LoadedSet
 from replayer.server.tls import resolve_tls, ssl_context
 
@@ -79,7 +80,9 @@ class EmbeddedServer:
         self.app = create_app(self.config, live=self._live)
         tls = resolve_tls(self.config)
         self.ca_path = str(tls.consumer_ca) if tls is not None and tls.consumer_ca else None
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0, keepalive_timeout=KEEPALIVE_TIMEOUT)
+        access = log.getChild("access") if self.config.access_log else None
+        runner = web.AppRunner(self.app, access_log=access, access_log_class=AccessLogger, shutdown_timeout=5.0,
+                               keepalive_timeout=KEEPALIVE_TIMEOUT)
         await runner.setup()
         try:
             site = GuardedSite(runner, self.config.host, self.config.port, self.app[INBOUND],
