@@ -6,6 +6,7 @@ with the Deployment's environment)."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import shutil
@@ -34,6 +35,7 @@ VERSIONS = ("1.27.0", kubernetes_validate.latest_version())
 Obj = dict[str, Any]
 
 
+@functools.cache
 def _kubectl_kustomize() -> list[str] | None:
     """``kubectl kustomize`` when a kubectl with kustomize v4+ (Kubernetes 1.21+) is on PATH."""
     kubectl = shutil.which("kubectl")
@@ -91,6 +93,13 @@ def test_every_object_is_valid(target: str, version: str) -> None:
     assert objects
     for obj in objects:
         kubernetes_validate.validate(obj, version, strict=True)
+
+
+def test_kptfile_names_the_package() -> None:
+    kptfile = yaml.safe_load((KUBE / "Kptfile").read_text())
+    assert kptfile["apiVersion"] == "kpt.dev/v1" and kptfile["kind"] == "Kptfile"
+    assert kptfile["metadata"]["name"] == "o2ims-replay"
+    assert kptfile["metadata"]["annotations"]["config.kubernetes.io/local-config"] == "true"
 
 
 def test_overlays_have_what_they_promise() -> None:
