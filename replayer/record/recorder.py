@@ -21,7 +21,6 @@ completion order, not request order.
 from __future__ import annotations
 
 import http
-import json
 import re
 import time
 from collections import Counter
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from replayer import limits
 from replayer import __version__
 from replayer.cassettes.model import (
     Cassette,
@@ -49,10 +49,12 @@ from replayer.cassettes.model import (
 )
 from replayer.cassettes.files import CassetteWriter, atomic_write
 from replayer.cassettes.load import load_cassette
+from replayer.cassettes.guard import CassetteLock, remove_stale_temp_files, rescue_copy, writable_problem
 from replayer.errors import CassetteError
 from replayer.matching import request_key
 from replayer.o2ims.routes import O2IMS_PATH_PREFIXES
 from replayer.record.redact import RedactRules, default_rules, redact_interaction, redact_uri, rules_from_yaml
+from replayer.record.scrub import scrub_interaction
 
 __all__ = [
     "RecordMode",
@@ -66,9 +68,11 @@ __all__ = [
     "headers_from_pairs",
     "classify",
     "build_interaction",
+    "build_checked_interaction",
     "api_version_of",
     "safe_target",
     "NOTIFICATION_MARKERS",
+    "NOT_SAVED",
 ]
 
 
@@ -133,7 +137,12 @@ class Outcome:
     index: int | None = None
     #: The redacted path and query, safe to log.
     target: str = ""
+    #: What the scan detectors still found after redaction (and was redacted before the write).
+    caught: tuple[str, ...] = ()
 
+
+#: Logged when the final write failed (the session is in a rescue file); ``o2replay record`` then exits 1.
+NOT_SAVED = "NOT SAVED: cannot write"
 
 # --------------------------------------------------------------------------- option parsing
 
@@ -246,7 +255,7 @@ def _looks_like_notification(exchange: Exchange) -> bool:
         return False
     try:
         _, body = normalise_message(exchange.request_headers, exchange.request_body)
-        doc = json.loads(body)
+        doc = limits.loads(body)
     except ValueError:
         return False
     items = doc if isinstance(doc, list) else [doc]
@@ -273,7 +282,7 @@ def is_token_exchange(exchange: Exchange) -> bool:
     if is_json_content(header_value(exchange.response_headers, "Content-Type")):
         try:
             _, body = normalise_message(exchange.response_headers, exchange.response_body)
-            doc = json.loads(body)
+            doc = limits.loads(body)
         except ValueError:
             return False
         return isinstance(doc, dict) and "access_token" in doc
@@ -301,8 +310,19 @@ def _iso(ts: float) -> str:
 
 def build_interaction(exchange: Exchange, kind: InteractionKind, config: RecorderConfig) -> Interaction:
     """Decode, normalise and redact one exchange; raises ValueError for an undecodable body."""
+    return build_checked_interaction(exchange, kind, config)[0]
+
+
+def build_checked_interaction(exchange: Exchange, kind: InteractionKind,
+                              config: RecorderConfig) -> tuple[Interaction, tuple[str, ...]]:
+    """``build_interaction``, then the scan detectors over the result (``replayer.scrub``): the interaction
+    as it may be written, and what the detectors caught that the rules had not redacted."""
     req_headers, req_body = normalise_message(exchange.request_headers, exchange.request_body)
     resp_headers, resp_body = normalise_message(exchange.response_headers, exchange.response_body)
+    # A cassette holding a body nested deeper than the limit would not load again: refuse it here.
+    for where, body in (("request.body", req_body), ("response.body", resp_body)):
+        if body.lstrip()[:1] in (b"{", b"["):
+            limits.check_json_depth(body, what=where)
     reason = exchange.reason or _phrase(exchange.status)
     meta = InteractionMeta(kind)
     if config.timing:
@@ -312,7 +332,7 @@ def build_interaction(exchange: Exchange, kind: InteractionKind, config: Recorde
         Response(exchange.status, reason, resp_headers, resp_body),
         meta,
     )
-    redacted = redact_interaction(raw, config.rules)
+    redacted, caught = scrub_interaction(redact_interaction(raw, config.rules), config.rules)
     # Redaction may change a body's length: fix Content-Length again (normalise_message is idempotent).
     rh, rb = normalise_message(redacted.request.headers, redacted.request.body)
     sh, sb = normalise_message(redacted.response.headers, redacted.response.body)
@@ -320,7 +340,7 @@ def build_interaction(exchange: Exchange, kind: InteractionKind, config: Recorde
         Request(redacted.request.method, redacted.request.uri, rh, rb),
         Response(redacted.response.status, redacted.response.reason, sh, sb),
         meta,
-    )
+    ), tuple(caught)
 
 
 def _phrase(status: int) -> str:
@@ -365,11 +385,15 @@ class Recorder:
         self._clock = clock
         self._last_flush = clock()
         self._recorded = 0
+        self._caught = 0
         self._seen: Counter[Hashable] = Counter()
         self._existing: Counter[Hashable] = Counter()
         self._backup_pending = False
         self.active, self.note = True, ""
+        self._lock: CassetteLock | None = None
         self._writer = self._open()
+        if self.active:
+            self._prepare()
 
     def _open(self) -> CassetteWriter:
         cfg, path = self.config, self.config.cassette
@@ -396,10 +420,29 @@ class Recorder:
         writer.update_metadata(**tool)
         return writer
 
+    def _prepare(self) -> None:
+        """Pre-flight, before any traffic: the cassette can be written, and no other recorder holds it."""
+        path = self.config.cassette
+        problem = writable_problem(path)
+        if problem:
+            raise ValueError(f"cannot record into {path}: {problem}")
+        self._lock = CassetteLock(path)
+        try:
+            self._lock.acquire()
+        except OSError as e:
+            raise ValueError(f"cannot record into {path}: cannot create files in {path.parent}: "
+                             f"{e.strerror or e}") from None
+        remove_stale_temp_files(path)
+
     @property
     def recorded(self) -> int:
         """Exchanges written (or pending a timed flush) in this session."""
         return self._recorded
+
+    @property
+    def caught(self) -> int:
+        """Secrets the scan detectors found after redaction (and redacted) in this session."""
+        return self._caught
 
     @property
     def size(self) -> int:
@@ -416,7 +459,7 @@ class Recorder:
         if kind is None:
             return Outcome(False, "path not recorded (see record_paths)")
         try:
-            interaction = build_interaction(exchange, kind, self.config)
+            interaction, caught = build_checked_interaction(exchange, kind, self.config)
         except ValueError as e:
             return Outcome(False, f"not recorded: {e}", kind)
         if self.config.mode is RecordMode.NEW_EPISODES:
@@ -427,12 +470,13 @@ class Recorder:
                                _target(interaction.request.uri))
         self._writer.append(interaction)
         self._recorded += 1
+        self._caught += len(caught)
         self._update_metadata(exchange, kind)
         if self.config.flush.each:
             self.flush()
         else:
             self.tick()
-        return Outcome(True, "recorded", kind, len(self._writer) - 1, _target(interaction.request.uri))
+        return Outcome(True, "recorded", kind, len(self._writer) - 1, _target(interaction.request.uri), caught)
 
     def _update_metadata(self, exchange: Exchange, kind: InteractionKind) -> None:
         meta: dict[str, Any] = {}
@@ -466,8 +510,22 @@ class Recorder:
         self._writer.flush()
 
     def close(self) -> None:
-        """Final flush."""
-        self.flush()
+        """Final flush, then release the cassette's lock.
+
+        When the cassette cannot be written (disk full, folder gone read-only), the exchanges are not
+        dropped: they go to a rescue file elsewhere, and the OSError raised names it.
+        """
+        try:
+            self.flush()
+        except OSError as e:
+            rescue = rescue_copy(self.config.cassette, self._writer.text())
+            where = f"kept in {rescue}" if rescue else "no rescue file could be written either"
+            raise OSError(e.errno, f"{e.strerror or e}; the {self._recorded} exchanges of this session are {where}") \
+                from None
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
 
 
 def _load_existing(path: Path) -> Cassette | None:

@@ -15,7 +15,9 @@ from typing import Any
 
 from replayer.errors import UsageError
 from replayer.matching import DEFAULT_MATCH_ON, MatchOn, OnExhausted
+from replayer.o2ims.dialect import Dialect, parse_dialect
 from replayer.security.certs import DEFAULT_TLS_DIR
+from replayer.synthetic.callbacks import CallbackPolicy, parse_notify_allow
 
 __all__ = [
     "LatencyMode",
@@ -146,6 +148,9 @@ class ServeConfig:
     journal_size: int = 1000
     page_size: int | None = None  # derived collection answers: None serves every match on one page
     use_cache: bool = True
+    dialect: Dialect | None = None  # None: the profile's, else inferred from the cassettes, else openshift-kni
+    rewrite_urls: bool = True  # recorded absolute URLs name the serving address
+    run_id: str | None = None  # salts generated ids (None: a fresh one per start)
     cache_dir: str | None = None  # None: .o2replay-cache/ beside the cassettes
     ready_file: str | None = None  # written once listening: {"url", "host", "port", ...}
     # HTTPS and mutual TLS (docs/security.md)
@@ -164,11 +169,16 @@ class ServeConfig:
     oauth_roles_claim: str = "roles"
     oauth_token_ttl: int = 300
     oauth_signing_key: bytes | None = field(default=None, repr=False)  # PEM; None: a new key per start
+    # Connection and read limits (server/inbound.py, docs/replay.md#limits-and-hostile-input)
+    max_connections: int = 1000
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
 
     @property
     def scheme(self) -> str:
         """``https`` when serving TLS."""
         return "https" if self.tls or self.tls_cert else "http"
+    callbacks: CallbackPolicy | None = None  # --notify-allow; None: the default (loopback and private)
 
     @property
     def mode(self) -> str:
@@ -183,8 +193,11 @@ REPLAY_KEYS = (
     "cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic", "profile",
     "latency", "faults", "workers", "watch", "watch_interval", "log_format", "access_log", "admin_token",
     "auth", "auth_tokens", "journal_size", "page_size", "cache_dir", "admin_token_file", "ready_file",
+    "dialect", "rewrite_urls", "run_id",
     "tls", "tls_cert", "tls_key", "tls_dir", "tls_san", "tls_client_ca",
     "oauth_clients", "oauth_issuer", "oauth_audience", "oauth_jwks", "oauth_roles_claim", "oauth_token_ttl",
+    "max_connections", "header_timeout", "body_timeout",
+    "notify_allow",
 )
 
 
@@ -231,6 +244,16 @@ def _int(value: Any, where: str, low: int, high: int) -> int:
     return n
 
 
+def _seconds(value: Any, where: str) -> float:
+    try:
+        seconds = float(value) if not isinstance(value, bool) else 0.0
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if not 0 < seconds < 1e6:  # also refuses nan and inf
+        raise ValueError(f"{where} must be a positive number of seconds, got {value!r}")
+    return seconds
+
+
 def _choice(value: Any, where: str, choices: tuple[str, ...]) -> str:
     if str(value) not in choices:
         raise ValueError(f"{where} must be one of {', '.join(choices)}, got {value!r}")
@@ -246,7 +269,7 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
         cfg["match_on"] = MatchOn.parse(value)
     elif key == "on_exhausted":
         cfg["on_exhausted"] = OnExhausted(_choice(value, where, tuple(e.value for e in OnExhausted)))
-    elif key in ("strict", "synthetic", "watch", "access_log"):
+    elif key in ("strict", "synthetic", "watch", "access_log", "rewrite_urls"):
         cfg[key] = _bool(value, where)
     elif key == "port":
         cfg["port"] = _int(value, where, 0, 65535)
@@ -258,11 +281,10 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
         cfg["page_size"] = _int(value, where, 1, 1_000_000)
     elif key == "journal_size":
         cfg["journal_size"] = _int(value, where, 0, 1_000_000)
-    elif key == "watch_interval":
-        interval = float(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else 0.0
-        if not interval > 0:
-            raise ValueError(f"{where} must be a positive number of seconds, got {value!r}")
-        cfg["watch_interval"] = interval
+    elif key == "max_connections":
+        cfg["max_connections"] = _int(value, where, 1, 1_000_000)
+    elif key in ("watch_interval", "header_timeout", "body_timeout"):
+        cfg[key] = _seconds(value, where)
     elif key == "latency":
         cfg["latency"] = parse_latency(value)
     elif key == "log_format":
@@ -278,10 +300,17 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
         cfg["faults"] = tuple(parse_fault(r, f"{where}[{i}]") for i, r in enumerate(value))
     elif key in ("profile", "cache_dir", "ready_file"):  # like cassettes: relative to the config file
         cfg[key] = None if value is None else str(base / str(value))
+    elif key == "dialect":
+        cfg["dialect"] = None if value is None else parse_dialect(str(value))
     elif key == "admin_token_file":
         p = Path(str(value))
         cfg["admin_token"] = read_secret(p if p.is_absolute() else base / p)
-    elif key in ("host", "admin_token"):
+    elif key == "notify_allow":
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ValueError("expected a list of entries such as [loopback, private, 10.1.0.0/16, consumer.lab]")
+        cfg["callbacks"] = parse_notify_allow(items, source=where)
+    elif key in ("host", "admin_token", "run_id"):
         cfg[key] = None if value is None else str(value)
     elif key.startswith(("tls", "oauth")):
         _apply_security(cfg, key, value, where, base)
