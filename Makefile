@@ -64,7 +64,8 @@ system-deps:
 ## image-deps: Debian packages `make image` needs (podman, runc, debootstrap); installed only when missing
 IMAGE_DEBS := podman runc debootstrap
 image-deps:
-	@missing=$$(for p in $(IMAGE_DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	@command -v dpkg-query >/dev/null 2>&1 || { echo "make image-deps: not Debian; install podman yourself"; exit 0; }; \
+	missing=$$(for p in $(IMAGE_DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
 	    || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "make image-deps: installing" $$missing; \

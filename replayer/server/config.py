@@ -400,6 +400,9 @@ def serve_config(
             _apply(cfg, str(key), value, where, file_base)
         except ValueError as e:
             raise _usage(where, e) from None
+    if flags.get("admin_token") is not None and flags.get("admin_token_file") is not None:
+        names = [(origins or {}).get(k) or "--" + k.replace("_", "-") for k in ("admin_token", "admin_token_file")]
+        raise UsageError(f"give {names[0]} or {names[1]}, not both")
     for key, value in flags.items():
         if value is None:
             continue
