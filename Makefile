@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+SERVE_STAMP := $(VENV)/.serve-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 30205
 PYTEST_ARGS ?=
@@ -13,23 +14,34 @@ ifneq ($(strip $(PTIO2_SOURCE)),)
 export PTIO2_SOURCE
 endif
 
-.PHONY: serve test bench fuzz cassettes compat typecheck clean system-deps reference-deps reference-o2ims test-deps \
+.DEFAULT_GOAL := help
+.PHONY: help serve test bench fuzz cassettes compat typecheck clean system-deps reference-deps reference-o2ims test-deps \
 	dist browser-deps browser-test image-deps image image-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+## help: list the targets (this list)
+help:
+	@sed -n 's/^## \([a-z0-9-]*\): /\1\t/p' $(MAKEFILE_LIST) | awk -F'\t' '{ printf "  make %-16s %s\n", $$1, $$2 }'
+
+# What serving needs: the package and its runtime dependencies only.
+$(SERVE_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	@touch $@
+
+# Everything else (tests, type checks, benchmarks, fuzzing) also needs the test tools.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
-	@touch $@
+	@touch $@ $(SERVE_STAMP)
 
 # What `make serve` serves: the bundled recordings of the synthetic O2IMS. cassettes/reference/o-ran-sc/ records
 # another O2IMS (pti-o2): serve it on its own, `make serve CASSETTES=cassettes/reference/o-ran-sc`.
 CASSETTES ?= $(wildcard cassettes/reference/*.yaml)
 
-## serve: start the replay server on the bundled cassettes (127.0.0.1:30205; CASSETTES= picks others)
-serve: $(STAMP)
+## serve: start the replay server on the bundled cassettes (127.0.0.1:30205; CASSETTES= picks others); installs only what serving needs
+serve: $(SERVE_STAMP)
 	$(BIN)/o2replay serve $(CASSETTES) --host $(HOST) --port $(PORT)
 
 ## test: mypy --strict on the package, then the whole test suite (bounded fuzz, soak and load tests included)
@@ -55,15 +67,15 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
-## browser-test: /docs (Swagger UI) in headless Chromium: operations render, "Try it out" answers from a cassette.
-## `make test` runs it too when chromium is installed (and skips it otherwise); the screenshot goes to build/test-artifacts/
+## browser-test: /docs (Swagger UI) in headless Chromium: operations render, "Try it out" answers from a cassette; `make test` runs it too when chromium is installed (and skips it otherwise); the screenshot goes to build/test-artifacts/
 browser-test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest tests/server/test_docs_browser.py $(PYTEST_ARGS)
 
 ## image-deps: Debian packages `make image` needs (podman, runc, debootstrap); installed only when missing
 IMAGE_DEBS := podman runc debootstrap
 image-deps:
-	@missing=$$(for p in $(IMAGE_DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	@command -v dpkg-query >/dev/null 2>&1 || { echo "make image-deps: not Debian; install podman yourself"; exit 0; }; \
+	missing=$$(for p in $(IMAGE_DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
 	    || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "make image-deps: installing" $$missing; \
@@ -123,6 +135,7 @@ dist: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/python -m mypy
 
+## clean: remove the virtual environments, build output and every .o2replay-cache folder
 clean:
 	rm -rf $(VENV) .venv312 build dist *.egg-info
 	find . -name .o2replay-cache -type d -prune -exec rm -rf {} +

@@ -13,6 +13,7 @@ vcrpy's ``FilesystemPersister.load_cassette`` on the same files in the same run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -34,7 +35,7 @@ from replayer.cassettes.yaml import dump_cassette
 
 __all__ = ["main", "measure", "Result", "make_interactions", "write_single", "write_split", "write_vcrpy"]
 
-KINDS = ("vcrpy", "libyaml", "cold", "warm")
+KINDS = ("vcrpy", "libyaml", "libyaml-gc", "cold", "warm")
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance" / "cassette.md"
 
 
@@ -190,10 +191,14 @@ def _load(kind: str, target: Path) -> int:
         from vcr.serializers import yamlserializer
 
         return sum(len(FilesystemPersister.load_cassette(str(f), yamlserializer)[0]) for f in _files(target))
-    if kind == "libyaml":
+    if kind in ("libyaml", "libyaml-gc"):
         import yaml
 
-        return sum(len(yaml.load(f.read_bytes(), Loader=yaml.CSafeLoader)["interactions"]) for f in _files(target))
+        from replayer.cassettes.yaml import gc_paused
+
+        # libyaml-gc: with the cyclic GC paused, as our loader runs, so the two compare parse work alone
+        with gc_paused() if kind == "libyaml-gc" else contextlib.nullcontext():
+            return sum(len(yaml.load(f.read_bytes(), Loader=yaml.CSafeLoader)["interactions"]) for f in _files(target))
     from replayer.cassettes.load import load_cassettes
 
     return sum(len(lc.cassette) for lc in load_cassettes([target], use_cache=(kind == "warm")))
@@ -257,6 +262,7 @@ def table(results: Sequence[Result]) -> str:
             "|---|---|---:|---:|---:|---:|---:|"]
     base = {r.label: r.seconds for r in results if r.kind == "vcrpy"}
     names = {"vcrpy": "vcrpy FilesystemPersister", "libyaml": "yaml.load CSafeLoader",
+             "libyaml-gc": "yaml.load CSafeLoader, GC paused",
              "cold": "ours, cold (no cache)", "warm": "ours, warm (cache hit)"}
     for r in results:
         ratio = f"{base[r.label] / r.seconds:.1f}x" if r.label in base else "n/a"
@@ -296,6 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--single", type=int, default=10_000, help="interactions in the one-file set (0: none)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is reported")
     parser.add_argument("--workdir", type=Path, help="where cassettes are generated (default: a temp folder)")
+    parser.add_argument("--kinds", default=",".join(KINDS), help=f"loaders to run (comma-separated; {', '.join(KINDS)})")
     parser.add_argument("--write-doc", action="store_true", help=f"write the table into {DOC}")
     parser.add_argument("--measure", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -305,12 +312,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                          else _prime(Path(target))))
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    kinds = [k for k in args.kinds.split(",") if k.strip()]
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown:
+        parser.error(f"--kinds: unknown loader {unknown[0]!r} (expected {', '.join(KINDS)})")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="o2replay-bench-load-"))
     workdir.mkdir(parents=True, exist_ok=True)
     results = []
     for label, target, size in _prepare(workdir, args.single, sizes):
         repeat = args.repeat if size <= 10_000 else 1
-        results += _bench(label, target, KINDS, repeat)
+        results += _bench(label, target, kinds, repeat)
         if any(r.interactions != size for r in results if r.label == label):
             raise SystemExit(f"{label}: a loader returned the wrong number of interactions")
     text = table(results)

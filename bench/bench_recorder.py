@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.bench_recorder            # full run
     .venv/bin/python -m bench.bench_recorder --quick    # fewer exchanges
+    .venv/bin/python -m bench.bench_recorder --growth 10,500,5000   # flush each as the cassette grows
 
 In process, each row is beside a baseline measured in the same run; end to end, the baseline is the
 same mitmdump without the addon (and a direct connection for scale). Results in docs/performance/recorder.md.
@@ -97,6 +98,40 @@ def in_process(n: int) -> list[tuple[str, float, str, float]]:
     return rows
 
 
+def growth(sizes: list[int]) -> list[tuple[int, float, float]]:
+    """(interactions, µs per flush appending, µs per flush rewriting the whole file) as a cassette grows.
+
+    Both write the same interactions with ``flush`` after each; the rewrite is what the writer did before
+    it appended (an atomic rewrite of the whole text per exchange), measured in the same run.
+    """
+    from replayer.cassettes.files import CassetteWriter, atomic_write
+
+    body = _pools(20)
+    out = []
+    for n in sizes:
+        interactions = []
+        for i in range(n):
+            h, b = normalise_message(_exchange(i, body).response_headers, _exchange(i, body).response_body)
+            interactions.append(Interaction(Request("GET", f"https://o2ims.example{INV}/resourcePools?page={i}"),
+                                            Response(200, "OK", h, b)))
+        with tempfile.TemporaryDirectory() as tmp:
+            w = CassetteWriter(f"{tmp}/a.yaml", metadata={"upstream": "u"})
+            t0 = time.perf_counter()
+            for i in interactions:
+                w.append(i)
+                w.flush()
+            append = (time.perf_counter() - t0) / n
+            w.close()
+            r = CassetteWriter(f"{tmp}/r.yaml", metadata={"upstream": "u"})
+            t0 = time.perf_counter()
+            for i in interactions:
+                r.append(i)
+                atomic_write(r.path, r.text())
+            rewrite = (time.perf_counter() - t0) / n
+        out.append((n, append * 1e6, rewrite * 1e6))
+    return out
+
+
 def _start(argv: list[str]) -> tuple[subprocess.Popen[str], int]:
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
@@ -125,14 +160,14 @@ def _latencies(url: str, n: int) -> list[float]:
     return out
 
 
-def end_to_end(n: int, rounds: int = 5) -> list[tuple[str, float, float]]:
+def end_to_end(n: int, rounds: int = 5, *, timed: bool = True) -> list[tuple[str, float, float]]:
     """(path, median ms, p95 ms) for mitmdump alone and mitmdump + addon (flush each, flush timed).
 
     The three proxies run side by side and take turns (``rounds`` rounds of n/rounds requests), so
     load from other processes on the machine hits them alike.
     """
     sys.path.insert(0, str(ROOT))
-    from tests.recorder.upstream import Upstream
+    from tests.record.upstream import Upstream
 
     target = f"{INV}/resourcePools"
     addon = ["-s", str(ROOT / "addons" / "o2ims_recorder.py")]
@@ -145,9 +180,10 @@ def end_to_end(n: int, rounds: int = 5) -> list[tuple[str, float, float]]:
         configs = {
             "mitmdump, no addon": mitm,
             "mitmdump + recorder (flush each)": [*mitm, *addon, "--set", f"cassette={tmp}/c.yaml"],
-            "mitmdump + recorder (flush 3600s)": [*mitm, *addon, "--set", f"cassette={tmp}/d.yaml",
-                                                  "--set", "cassette_flush=3600s"],
         }
+        if timed:
+            configs["mitmdump + recorder (flush 3600s)"] = [*mitm, *addon, "--set", f"cassette={tmp}/d.yaml",
+                                                          "--set", "cassette_flush=3600s"]
         procs = {label: _start(argv) for label, argv in configs.items()}
         lat: dict[str, list[float]] = {label: [] for label in configs}
         try:
@@ -165,7 +201,22 @@ def main(argv: list[str] | None = None) -> None:
     """Run and print Markdown tables."""
     p = argparse.ArgumentParser(prog="python -m bench.bench_recorder", description=(__doc__ or "").split("\n")[0])
     p.add_argument("--quick", action="store_true", help="fewer exchanges (a smoke run)")
+    p.add_argument("--growth", help="interaction counts (e.g. 10,500,5000): flush-each cost as the cassette grows")
     args = p.parse_args(argv)
+    if args.growth:
+        sizes = [int(s) for s in args.growth.split(",")]
+        print("| interactions | append, per flush | whole-file rewrite, per flush (previous writer) | rewrite / append |\n"
+              "|---:|---:|---:|---:|")
+        for n, append, rewrite in growth(sizes):
+            print(f"| {n} | {append:.0f} µs | {rewrite:.0f} µs | {rewrite / append:.1f}x |")
+        print()
+        print("| interactions (sequential GETs through each proxy, interleaved) | mitmdump, no addon: median | "
+              "+ recorder, flush each: median | p95 | vs. no addon |\n|---:|---:|---:|---:|---:|")
+        for n in sizes:
+            rows = end_to_end(n, rounds=min(5, n), timed=False)
+            (_, base, _), (_, med, p95) = rows
+            print(f"| {n} | {base:.2f} ms | {med:.2f} ms | {p95:.2f} ms | {med / base:.2f}x |", flush=True)
+        return
     n_in, n_e2e = (200, 100) if args.quick else (1000, 500)
     print("| operation | ours per exchange | baseline | baseline per exchange | ratio |\n|---|---:|---|---:|---:|")
     for name, ours, base_name, base in in_process(n_in):

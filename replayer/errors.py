@@ -2,8 +2,7 @@
 
 ReplayerError                 base of everything we raise on purpose
  ├── UsageError               a bad flag, option or config value (CLI exit 2)
- ├── CassetteError            a cassette file that cannot be read or is malformed (CLI exit 2)
- └── NoMatchError             a request that matches no recorded interaction
+ └── CassetteError            a cassette file that cannot be read or is malformed (CLI exit 2)
 
 Helpers raise ValueError; boundaries re-raise one of these with ``from e``.
 """
@@ -11,9 +10,8 @@ Helpers raise ValueError; boundaries re-raise one of these with ``from e``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-__all__ = ["ReplayerError", "UsageError", "CassetteError", "NoMatchError"]
+__all__ = ["ReplayerError", "UsageError", "CassetteError"]
 
 
 class ReplayerError(Exception):
@@ -46,11 +44,3 @@ class CassetteError(ReplayerError):
         what = self.message if self.interaction is None else f"interaction {self.interaction}: {self.message}"
         return f"{where}: {what}"
 
-
-class NoMatchError(ReplayerError):
-    """Raised when a request matches no recorded interaction; carries the nearest candidates."""
-
-    def __init__(self, request: Any, candidates: list[Any]) -> None:
-        self.request = request
-        self.candidates = candidates
-        super().__init__(f"no recorded interaction matches {request}")

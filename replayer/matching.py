@@ -45,7 +45,6 @@ __all__ = [
     "Cursors",
     "canonical_body",
     "key_from_parts",
-    "normalise_path",
     "normalise_query",
     "request_key",
 ]

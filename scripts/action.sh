@@ -116,7 +116,8 @@ PY
   fi
   output url "$url"
   if [ -n "${GITHUB_ENV:-}" ]; then echo "O2REPLAY_URL=$url" >> "$GITHUB_ENV"; fi
-  say "$(head -n 1 "$logfile")"
+  # The banner, not the log's first line: the server may log a note (the inferred dialect...) before it.
+  say "$(grep -m 1 '^o2replay serve: ' "$logfile" || head -n 1 "$logfile")"
 }
 
 stop() {

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,19 @@ os.environ["O2REPLAY_NOTIFY_LOOPBACK_ONLY"] = "1"
 # mismatch" (gh-106905) when a module is first compiled deep inside a running test; importing here avoids it.
 for _name in COMMANDS:
     importlib.import_module(command_module(_name))
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """``serve`` run in-process (``main(["serve", ...])``) points the server's loggers at that test's stderr and
+    turns their propagation off: put them back after every test, so a later test's ``caplog`` still sees them."""
+    names = ("replayer", "aiohttp.server", "aiohttp.web", "aiohttp.access")
+    saved = {n: (logging.getLogger(n).handlers[:], logging.getLogger(n).level, logging.getLogger(n).propagate)
+             for n in names}
+    yield
+    for n, (handlers, level, propagate) in saved.items():
+        logger = logging.getLogger(n)
+        logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
 
 
 def _run(*argv: str | Path, cwd: Path) -> None:

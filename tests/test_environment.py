@@ -124,6 +124,8 @@ def test_secrets_from_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         serve.settings(parsed(["serve", "--admin-token-file", "two"], {}))
     with pytest.raises(UsageError, match=r"O2REPLAY_ADMIN_TOKEN_FILE: .*missing: cannot read"):
         serve.settings(parsed(["serve"], {"O2REPLAY_ADMIN_TOKEN_FILE": "missing"}))
+    with pytest.raises(UsageError, match=r"give --admin-token or O2REPLAY_ADMIN_TOKEN_FILE, not both"):
+        serve.settings(parsed(["serve", "--admin-token", "x"], {"O2REPLAY_ADMIN_TOKEN_FILE": "admin-token"}))
 
 
 def test_docs_table_is_the_generated_one() -> None:

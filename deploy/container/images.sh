@@ -22,13 +22,14 @@ base() {
     return 0
   fi
   echo "images: making $DEBIAN_BASE with debootstrap (once per machine, a few minutes)"
-  local rootfs
-  rootfs="$(mktemp -d /var/tmp/o2replay-rootfs.XXXXXX)"
-  trap 'rm -rf "$rootfs"' RETURN
-  debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$rootfs" \
+  ROOTFS="$(mktemp -d /var/tmp/o2replay-rootfs.XXXXXX)"
+  trap 'rm -rf "${ROOTFS:-}"' EXIT  # also when debootstrap fails or the build is interrupted
+  debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$ROOTFS" \
     >/dev/null
-  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-  tar -C "$rootfs" -c . | $PODMAN import -q --change 'CMD ["python3"]' - "$DEBIAN_BASE" >/dev/null
+  rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/*
+  tar -C "$ROOTFS" -c . | $PODMAN import -q --change 'CMD ["python3"]' - "$DEBIAN_BASE" >/dev/null
+  rm -rf "$ROOTFS"
+  ROOTFS=
 }
 
 wheels() {

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from replayer.cassettes.cache import cache_folder, cache_get, cache_prune, cache_put
-from replayer.cassettes.files import find_cassettes
+from replayer.cassettes.files import find_cassettes, read_cassette_file
 from replayer.cassettes.model import Cassette
 from replayer.cassettes.yaml import gc_paused, parse_cassette
 from replayer.errors import CassetteError
@@ -30,15 +30,7 @@ class LoadedCassette:
 def load_cassette(path: str | Path) -> Cassette:
     """Read and parse one cassette file (no cache)."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CassetteError(path, "no such file") from None
-    except IsADirectoryError:
-        raise CassetteError(path, "is a directory, expected a cassette file") from None
-    except OSError as e:
-        raise CassetteError(path, f"cannot read: {e.strerror}") from None
-    return parse_cassette(data, path)
+    return parse_cassette(read_cassette_file(path), path)
 
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "InteractionMeta",
     "Interaction",
     "Cassette",
+    "FieldError",
     "interaction_from_dict",
     "interaction_to_dict",
     "cassette_from_dict",
@@ -305,23 +306,33 @@ def metadata_to_dict(metadata: Mapping[str, Any]) -> dict[str, Any]:
     return {k: metadata[k] for k in sorted(metadata)}
 
 
+class FieldError(ValueError):
+    """A value of a cassette that is wrong or missing. ``field`` is its dotted path (``response.status.code``,
+    ``version``; empty for the whole interaction or document), so that a caller can point at it without
+    reading the message."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class _Field:
     """Reads typed fields out of nested dicts, naming the dotted path in every error."""
 
     @staticmethod
     def get(d: Any, path: str, key: str, types: type | tuple[type, ...], *, optional: bool = False) -> Any:
         if not isinstance(d, dict):
-            raise ValueError(f"{path or 'interaction'} must be a mapping, got {_type_name(d)}")
+            raise FieldError(path, f"{path or 'interaction'} must be a mapping, got {_type_name(d)}")
         where = f"{path}.{key}" if path else key
         if key not in d or (d[key] is None and not optional):
             if optional:
                 return None
-            raise ValueError(f"{where} missing (expected {_types_name(types)})")
+            raise FieldError(where, f"{where} missing (expected {_types_name(types)})")
         value = d[key]
         if value is None:
             return None
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in _as_tuple(types)):
-            raise ValueError(f"{where} must be {_types_name(types)}, got {_describe(value)}")
+            raise FieldError(where, f"{where} must be {_types_name(types)}, got {_describe(value)}")
         return value
 
 
@@ -355,11 +366,12 @@ def _headers_from(d: Any, path: str) -> Headers:
             out[name] = list(values)  # the common case, checked cheaply
         else:
             if not isinstance(name, str):
-                raise ValueError(f"{path}.headers has a non-string name {name!r}")
+                raise FieldError(f"{path}.headers", f"{path}.headers has a non-string name {name!r}")
             if isinstance(values, (str, int, float)) and not isinstance(values, bool):
                 values = [values]
             if not isinstance(values, list) or not all(isinstance(v, (str, int, float)) for v in values):
-                raise ValueError(f"{path}.headers.{name} must be a list of strings, got {_describe(values)}")
+                raise FieldError(f"{path}.headers.{name}",
+                                 f"{path}.headers.{name} must be a list of strings, got {_describe(values)}")
             out[name] = [str(v) for v in values]
         _check_header(path, name, out[name])
     return out
@@ -372,11 +384,13 @@ _TOKEN_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 def _check_header(path: str, name: str, values: list[str]) -> None:
     """A header HTTP can carry: a token name, values without CR, LF or NUL (RFC 9110 5.5)."""
     if not _TOKEN_RE.fullmatch(name):
-        raise ValueError(f"{path}.headers: {name!r} is not a valid header name (letters, digits and !#$%&'*+.^_`|~-)")
+        # The field is the message's owner (request or response), where its headers start.
+        raise FieldError(path, f"{path}.headers: {name!r} is not a valid header name "
+                               "(letters, digits and !#$%&'*+.^_`|~-)")
     for value in values:
         if "\r" in value or "\n" in value or "\0" in value:
-            raise ValueError(f"{path}.headers.{name} holds a line break or NUL ({value[:40]!r}), which no HTTP "
-                             "message can carry; remove it")
+            raise FieldError(f"{path}.headers.{name}", f"{path}.headers.{name} holds a line break or NUL "
+                             f"({value[:40]!r}), which no HTTP message can carry; remove it")
 
 
 def _body_from(value: Any, where: str) -> bytes:
@@ -384,7 +398,7 @@ def _body_from(value: Any, where: str) -> bytes:
         return b""
     if isinstance(value, dict):  # vcrpy's response form {string: ...}; some tools use it for requests too
         if "string" not in value:
-            raise ValueError(f"{where}.string missing (expected a string or !!binary data)")
+            raise FieldError(f"{where}.string", f"{where}.string missing (expected a string or !!binary data)")
         value = value["string"]
         where = f"{where}.string"
         if value is None:
@@ -393,16 +407,19 @@ def _body_from(value: Any, where: str) -> bytes:
         try:
             return value.encode("utf-8")
         except UnicodeEncodeError as e:  # lone surrogates from a hand-edited file
-            raise ValueError(f"{where} is not valid text: {e.reason}") from e
+            raise FieldError(where, f"{where} is not valid text: {e.reason}") from e
     if isinstance(value, bytes):
         return value
-    raise ValueError(f"{where} must be a string or binary data (!!binary), got {_describe(value)}")
+    raise FieldError(where, f"{where} must be a string or binary data (!!binary), got {_describe(value)}")
 
 
 def _check_depth(body: bytes, where: str) -> None:
     """A JSON-looking body must nest at most ``limits.MAX_DEPTH`` levels (every reader walks it)."""
     if body[:1] in (b"{", b"[") or body.lstrip()[:1] in (b"{", b"["):
-        limits.check_json_depth(body, what=where)
+        try:
+            limits.check_json_depth(body, what=where)
+        except ValueError as e:
+            raise FieldError(where, str(e)) from None
 
 
 def _status_from(d: Any) -> tuple[int, str]:
@@ -413,25 +430,25 @@ def _status_from(d: Any) -> tuple[int, str]:
         code = _Field.get(status, "response.status", "code", int)
         message = _Field.get(status, "response.status", "message", str, optional=True) or ""
     if not 100 <= code <= 599:
-        raise ValueError(f"response.status.code must be between 100 and 599, got {code}")
+        raise FieldError("response.status.code", f"response.status.code must be between 100 and 599, got {code}")
     return code, message
 
 
 def interaction_from_dict(d: Any, *, normalise: bool = True) -> Interaction:
     """Build an Interaction from a vcrpy v1 dict; raises ValueError naming the bad field."""
     if not isinstance(d, dict):
-        raise ValueError(f"an interaction must be a mapping with 'request' and 'response', got {_describe(d)}")
+        raise FieldError("", f"an interaction must be a mapping with 'request' and 'response', got {_describe(d)}")
     req = _Field.get(d, "", "request", dict)
     resp = _Field.get(d, "", "response", dict)
     method = _Field.get(req, "request", "method", str)
     if not method.isalpha():
-        raise ValueError(f"request.method must be an HTTP method such as GET, got {method!r}")
+        raise FieldError("request.method", f"request.method must be an HTTP method such as GET, got {method!r}")
     uri = _Field.get(req, "request", "uri", str)
     request = Request(method.upper(), uri, _headers_from(req, "request"), _body_from(req.get("body"), "request.body"))
     code, message = _status_from(resp)
     headers = _headers_from(resp, "response")
     if "body" not in resp:
-        raise ValueError("response.body missing (expected a mapping with 'string')")
+        raise FieldError("response.body", "response.body missing (expected a mapping with 'string')")
     body = _body_from(resp["body"], "response.body")
     _check_depth(request.body, "request.body")
     _check_depth(body, "response.body")
@@ -445,17 +462,18 @@ def _meta_from(raw: Any) -> InteractionMeta:
     if raw is None:
         return InteractionMeta()
     if not isinstance(raw, dict):
-        raise ValueError(f"meta must be a mapping (kind, recorded_at, duration), got {_describe(raw)}")
+        raise FieldError("meta", f"meta must be a mapping (kind, recorded_at, duration), got {_describe(raw)}")
     kind = raw.get("kind", "api")
     try:
         kind_enum = InteractionKind(kind)
     except ValueError:
-        raise ValueError(f"meta.kind must be one of api, notification; got {kind!r}") from None
+        raise FieldError("meta.kind", f"meta.kind must be one of api, notification; got {kind!r}") from None
     recorded_at = raw.get("recorded_at")
     duration = raw.get("duration")
     if duration is not None and (not isinstance(duration, (int, float)) or isinstance(duration, bool) or duration < 0
                                  or not math.isfinite(duration)):
-        raise ValueError(f"meta.duration must be a non-negative, finite number of seconds, got {duration!r}")
+        raise FieldError("meta.duration",
+                         f"meta.duration must be a non-negative, finite number of seconds, got {duration!r}")
     return InteractionMeta(kind_enum, None if recorded_at is None else str(recorded_at),
                            None if duration is None else float(duration))
 
@@ -466,20 +484,20 @@ def cassette_from_dict(doc: Any, *, on_interaction_error: Any = None) -> Cassett
     ``on_interaction_error(index, ValueError)`` lets the IO layer add file and line to the message.
     """
     if doc is None:
-        raise ValueError("the file is empty; a cassette is a mapping with 'version: 1' and 'interactions'")
+        raise FieldError("", "the file is empty; a cassette is a mapping with 'version: 1' and 'interactions'")
     if not isinstance(doc, dict):
-        raise ValueError(f"a cassette must be a mapping with 'version' and 'interactions', got {_type_name(doc)}")
+        raise FieldError("", f"a cassette must be a mapping with 'version' and 'interactions', got {_type_name(doc)}")
     version = doc.get("version")
     if version != CASSETTE_VERSION:
-        raise ValueError(f"version must be {CASSETTE_VERSION} (vcrpy's cassette format), got {version!r}")
+        raise FieldError("version", f"version must be {CASSETTE_VERSION} (vcrpy's cassette format), got {version!r}")
     raw = doc.get("interactions")
     if raw is None:
-        raise ValueError("interactions missing (expected a list; write 'interactions: []' for none)")
+        raise FieldError("interactions", "interactions missing (expected a list; write 'interactions: []' for none)")
     if not isinstance(raw, list):
-        raise ValueError(f"interactions must be a list (each item starting with '- request:'), got {_type_name(raw)}")
+        raise FieldError("interactions", f"interactions must be a list (each item starting with '- request:'), got {_type_name(raw)}")
     metadata = doc.get("metadata") or {}
     if not isinstance(metadata, dict):
-        raise ValueError(f"metadata must be a mapping, got {_describe(metadata)}")
+        raise FieldError("metadata", f"metadata must be a mapping, got {_describe(metadata)}")
     out: list[Interaction] = []
     for i, item in enumerate(raw):
         try:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from replayer.cassettes.fastyaml import Memo
+from replayer.cassettes.files import read_cassette_file
 from replayer.cassettes.model import Cassette, Interaction
 from replayer.cassettes.yaml import parse_cassette
 from replayer.errors import CassetteError
@@ -95,14 +96,7 @@ class StreamedCassette:
 def stream_cassette(path: str | Path) -> StreamedCassette:
     """Open a cassette for reading one interaction at a time; CassetteError for a file that cannot be read."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise CassetteError(path, "no such file") from None
-    except IsADirectoryError:
-        raise CassetteError(path, "is a directory, expected a cassette file") from None
-    except OSError as e:
-        raise CassetteError(path, f"cannot read: {e.strerror}") from None
+    raw = read_cassette_file(path)
     try:
         raw.decode("utf-8")  # validity only; the decoded copy is dropped at once
     except UnicodeDecodeError:

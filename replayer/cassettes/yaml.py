@@ -21,10 +21,11 @@ import yaml
 
 from replayer.cassettes.fastyaml import Memo, Unsupported
 from replayer.cassettes.fastyaml import load as _fast_load
-from replayer.cassettes.locate import bad_scalar, locate_field, locate_top, located, yaml_problem
+from replayer.cassettes.locate import LineIndex
 from replayer.cassettes.model import (
     CASSETTE_VERSION,
     Cassette,
+    FieldError,
     Interaction,
     cassette_from_dict,
     interaction_to_dict,
@@ -199,26 +200,80 @@ def _load_yaml(text: str | bytes, path: str | Path) -> Any:
                                       "(save the file as UTF-8)", line=raw.count(b"\n", 0, e.start) + 1) from None
     problem = _structure_problem(text)
     if problem is not None:
-        raise located(path, text, problem[1], problem[0])
+        raise _located(path, text, problem[1], problem[0])
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader (C or Python)
     except yaml.reader.ReaderError as e:  # a character YAML does not allow: name it and its line
         line = (text.count("\n", 0, e.position) if isinstance(text, str) else text.count(b"\n", 0, e.position)) + 1
         what = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
-        raise located(path, text, f"invalid YAML: the character {what} is not allowed in YAML text "
+        raise _located(path, text, f"invalid YAML: the character {what} is not allowed in YAML text "
                                    "(in a double-quoted string, write it as an escape such as \\x07)", line) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        raise located(path, text, yaml_problem(e, text), mark.line + 1 if mark is not None else None) from None
+        raise _located(path, text, _yaml_problem(e, text), mark.line + 1 if mark is not None else None) from None
     except yaml.YAMLError as e:
         raise CassetteError(path, "invalid YAML: " + " ".join(str(e).split())) from None
     except (ValueError, OverflowError) as e:  # e.g. a plain 2025-13-45 read as a timestamp
-        at, value = bad_scalar(text)
+        at, value = _bad_scalar(text)
         shown = repr(value) if len(value) <= 40 else repr(value[:37]) + "..."
         reason = " ".join(str(e).split(":")[0].split())  # the first clause, without Python's remedies
-        raise located(path, text, f"{shown} cannot be read as a {'date' if '-' in value else 'number'} ({reason}); "
+        raise _located(path, text, f"{shown} cannot be read as a {'date' if '-' in value else 'number'} ({reason}); "
                                    "quote it to keep it a string", at) from None
 
+
+
+def _located(path: str | Path, text: str | bytes, message: str, line: int | None) -> CassetteError:
+    """A CassetteError naming the interaction holding ``line`` and, when the file composes, its field."""
+    index = LineIndex(text) if line is not None else None
+    number = index.interaction_at(line) if index is not None else None
+    field = index.field_at(number, line) if index is not None and number is not None and line is not None else None
+    return CassetteError(path, f"{field}: {message}" if field else message, line=line, interaction=number)
+
+
+def _yaml_problem(e: yaml.MarkedYAMLError, text: str | bytes) -> str:
+    """One line saying what libyaml found, with a hint for the usual hand-editing mistakes."""
+    problem = " ".join((e.problem or e.context or "invalid YAML").split())
+    if problem.startswith("could not determine a constructor for the tag"):
+        tag = problem.rsplit(" ", 1)[-1].strip("'").replace("tag:yaml.org,2002:", "!!")
+        return (f"tag {tag} is not allowed: a cassette holds plain data "
+                "(strings, numbers, lists, mappings and !!binary)")
+    if problem.startswith("failed to decode base64 data"):
+        return f"!!binary data is not valid base64 ({problem.split(': ', 2)[-1]})"
+    mark = e.problem_mark
+    if mark is not None and isinstance(text, str):
+        lines = text.splitlines()
+        bad = lines[mark.line] if mark.line < len(lines) else ""
+        if "\t" in bad[: len(bad) - len(bad.lstrip())]:
+            return "invalid YAML: a tab in the indentation (YAML indents with spaces only)"
+    if e.context and e.context_mark is not None and e.context_mark.line != getattr(mark, "line", None):
+        return f"invalid YAML: {problem} {e.context} that starts at line {e.context_mark.line + 1}"
+    return f"invalid YAML: {problem}"
+
+
+def _bad_scalar(text: str | bytes) -> tuple[int | None, str]:
+    """Line and text of the first plain scalar SafeConstructor cannot build (``2025-13-45``)."""
+    root = _compose(text)
+    loader = _Loader("")
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                loader.construct_object(node)
+            except (ValueError, OverflowError, yaml.YAMLError):
+                return int(node.start_mark.line) + 1, str(node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+    return None, "a value"
+
+
+def _compose(text: str | bytes) -> Any:
+    try:
+        return yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return None
 
 
 def _build(doc: Any, text: str | bytes, path: str | Path) -> Cassette:
@@ -230,8 +285,13 @@ def _build(doc: Any, text: str | bytes, path: str | Path) -> Cassette:
     try:
         return cassette_from_dict(doc, on_interaction_error=remember)
     except ValueError as e:
+        where = LineIndex(text)
         if "index" in failed:
             idx, err = failed["index"], failed["err"]
-            raise CassetteError(path, str(err), line=locate_field(text, idx, str(err)), interaction=idx) from None
-        raise CassetteError(path, str(e), line=locate_top(text, str(e))) from None
+            raise CassetteError(path, str(err), line=where.field_line(idx, _field(err)), interaction=idx) from None
+        raise CassetteError(path, str(e), line=where.top_line(_field(e))) from None
 
+
+def _field(e: ValueError) -> str:
+    """The dotted field a model error is about ("" when it is about the whole)."""
+    return e.field if isinstance(e, FieldError) else ""

@@ -1,9 +1,10 @@
 """`o2replay record`: run mitmdump with the recording addon, so users need no mitmproxy flags.
 
-The proxy runs as a child process (the same Python); its log lines are read back to print the
-listening address and a live count of recorded exchanges. Ctrl-C or SIGTERM stops it cleanly: the
-addon's final flush completes the cassette before we exit. Flags > ``O2REPLAY_*`` environment
-variables > ``record:`` in .o2replay.yaml > defaults.
+The proxy runs as a child process (the same Python). The addon reports what happens (where the proxy
+listens, each exchange recorded or skipped, errors) as one JSON object per line on a pipe of its own
+(``--set recorder_events=fd:N``); mitmproxy's own log lines are shown only when they say something.
+Ctrl-C or SIGTERM stops it cleanly: the addon's final flush completes the cassette before we exit.
+Flags > ``O2REPLAY_*`` environment variables > ``record:`` in .o2replay.yaml > defaults.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import ipaddress
+import json
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
@@ -28,7 +30,7 @@ from urllib.parse import urlsplit
 import replayer
 from replayer.project_file import load_config
 from replayer.errors import UsageError
-from replayer.record.recorder import NOT_SAVED, RecordMode, Recorder, parse_config, parse_flush
+from replayer.record.recorder import RecordMode, Recorder, parse_config, parse_flush
 
 __all__ = ["register", "run", "addon_path", "RecordArgs", "mitmdump_argv", "parse_listen", "check_url"]
 
@@ -56,7 +58,7 @@ _MODES = ("reverse", "regular", "upstream")
 _MANAGED = frozenset({"mode", "listen_host", "listen_port", "connection_strategy", "cassette", "record_mode",
                       "record_paths", "redact_rules", "cassette_flush", "record_timing", "record_notifications",
                       "notification_paths", "ssl_insecure", "client_certs", "flow_detail",
-                      "ssl_verify_upstream_trusted_ca"})
+                      "ssl_verify_upstream_trusted_ca", "recorder_events"})
 _DEFAULT_LISTEN = "127.0.0.1:8080"
 #: Flags that may also come from the ``record:`` section of .o2replay.yaml.
 _CONFIG_KEYS = ("upstream", "cassette", "listen", "mode", "record_mode", "record_paths", "redact_rules",
@@ -307,54 +309,60 @@ def mitmdump_argv(ra: RecordArgs) -> list[str]:
     return argv
 
 
-_LISTEN_RE = re.compile(r"(?P<what>.+?) listening at (?P<addr>\S+?)\.?$")
-_RECORDED_RE = re.compile(r"o2ims-recorder: recorded #(?P<n>\d+) (?P<kind>\w+) (?P<rest>.*)$")
-_CLOSED_RE = re.compile(r"o2ims-recorder: closed .*: \d+ exchanges recorded, (?P<caught>\d+) caught")
 _NOISE_RE = re.compile(r"\] ?(client|server) (connect|disconnect)|Loading script|^\s*$")
 _STAMP_RE = re.compile(r"^\[[0-9:.]+\](\[[^\]]*\])?\s*")
+#: Lines of the addon's own log (for people running mitmdump by hand); here its events say the same.
+_ADDON_LOG = ("o2ims-recorder:", "o2ims recorder:")
 
 
-def _lines(stream: IO[str]) -> Iterator[str]:
-    for line in stream:
-        yield line.rstrip("\n")
+def _url_of(address: list[Any]) -> str:
+    host, port = str(address[0]), int(address[1])
+    host = "127.0.0.1" if host in ("", "*", "0.0.0.0", "::") else host
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _url_of(addr: str) -> str:
-    host, _, port = addr.rpartition(":")
-    host = "127.0.0.1" if host in ("*", "0.0.0.0") else host
-    return f"http://{host}:{port}"
+def _event_text(event: dict[str, Any]) -> str | None:
+    """The line an addon event prints (None: nothing to say)."""
+    kind = event.get("event")
+    if kind == "recorded":
+        what = "" if event.get("kind") == "api" else f"{event.get('kind')} "
+        return f"[{event.get('number')}] {what}{event.get('method')} {event.get('target')} -> {event.get('status')}"
+    if kind == "skipped":
+        return f"{event.get('method')} {event.get('target')}: {event.get('reason')}"
+    if kind == "not_recorded":
+        return f"not recorded: {event.get('method')} {event.get('target')}: {event.get('reason')}"
+    if kind == "caught":  # what the rules missed and the scan caught: what, never the value
+        return f"scan after redaction caught {event.get('count')} in #{event.get('number')}: " \
+               + "; ".join(sorted(set(map(str, event.get("what", [])))))
+    if kind in ("note", "error"):
+        return str(event.get("message"))
+    return None
 
 
 _VERIFY_FAILED_RE = re.compile(r"certificate verify failed|CERTIFICATE_VERIFY_FAILED", re.IGNORECASE)
+_VERIFY_HINT = ("o2replay record: the upstream's TLS certificate is not trusted: give its CA with --upstream-ca "
+                "CA.pem, or skip verification with --insecure")
 
 
 def _show(line: str, verbose: bool, out: IO[str]) -> None:
+    """Print one of mitmproxy's log lines (without its time stamp), and the fix when it says the upstream's
+    certificate was not trusted."""
     msg = _STAMP_RE.sub("", line)
-    m = _RECORDED_RE.search(msg)
-    if m:
-        kind = "" if m.group("kind") == "api" else f"{m.group('kind')} "
-        print(f"[{m.group('n')}] {kind}{m.group('rest')}", file=out, flush=True)
-    elif verbose or not _NOISE_RE.search(line):
-        print(msg.replace("o2ims-recorder: ", ""), file=out, flush=True)
+    if verbose or not _NOISE_RE.search(line):
+        print(msg, file=out, flush=True)
     if _VERIFY_FAILED_RE.search(msg):
-        print("o2replay record: the upstream's TLS certificate is not trusted: give its CA with --upstream-ca "
-              "CA.pem, or skip verification with --insecure", file=out, flush=True)
+        print(_VERIFY_HINT, file=out, flush=True)
 
 
-_PROGRESS_RE = re.compile(r"o2ims-recorder: (recording into|recorded #|closed)")
-
-
-def _startup_error(lines: list[str]) -> str:
-    """The most telling line of a failed start: our option error, a bind failure, any error."""
+def _startup_error(lines: list[str], addon_error: str) -> str:
+    """The most telling line of a failed start: the addon's error, a bind failure, any error."""
+    if addon_error:
+        return addon_error
     msgs = [_STAMP_RE.sub("", line).strip() for line in lines if line.strip()]
-    msgs = [m for m in msgs if not _PROGRESS_RE.search(m)]  # the addon's progress lines explain no failure
-    for needle in ("o2ims-recorder:", "failed to listen", "rror", "nknown option"):
+    for needle in ("failed to listen", "rror", "nknown option"):
         hit = next((m for m in msgs if needle in m), None)
         if hit:
-            hit = re.sub(r"^(\[Errno \d+\] )+", "", hit)
-            if needle == "o2ims-recorder:":  # our own message, without the prefix
-                return hit[hit.index(needle) + len(needle):].strip()
-            return hit
+            return re.sub(r"^(\[Errno \d+\] )+", "", hit)
     return msgs[-1] if msgs else ""
 
 
@@ -387,10 +395,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(ra: RecordArgs, verbose: bool) -> int:
     out = sys.stdout
-    # stdin is a pipe we never write: the child's watchdog sees it close when this process dies.
-    proc = subprocess.Popen(mitmdump_argv(ra), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True, bufsize=1,
-                            env=_child_env())
+    events_r, events_w = os.pipe()
+    try:
+        # stdin is a pipe we never write: the child's watchdog sees it close when this process dies.
+        proc = subprocess.Popen([*mitmdump_argv(ra), "--set", f"recorder_events=fd:{events_w}"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True, bufsize=1, env=_child_env(), pass_fds=(events_w,))
+    finally:
+        os.close(events_w)  # the child holds it now: EOF on events_r when the child is gone
+    events = os.fdopen(events_r, encoding="utf-8")
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -404,8 +417,9 @@ def _run(ra: RecordArgs, verbose: bool) -> int:
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return _follow(proc, ra, verbose, out, stopping)
+        return _follow(proc, events, ra, verbose, out, stopping)
     finally:
+        events.close()
         for s, h in previous.items():
             signal.signal(s, h)
         if proc.poll() is None:
@@ -413,45 +427,69 @@ def _run(ra: RecordArgs, verbose: bool) -> int:
         proc.wait(10)
 
 
-def _follow(proc: subprocess.Popen[str], ra: RecordArgs, verbose: bool, out: IO[str],
+def _pump(stream: IO[str], name: str, into: queue.Queue[tuple[str, Any]]) -> None:
+    """Queue the lines of ``stream`` as (name, line), then (``eof``, name)."""
+    for line in stream:
+        into.put((name, line.rstrip("\n")))
+    into.put(("eof", name))
+
+
+def _follow(proc: subprocess.Popen[str], events: IO[str], ra: RecordArgs, verbose: bool, out: IO[str],
             stopping: threading.Event) -> int:
     assert proc.stdout is not None
-    listening, count, caught = False, 0, 0
-    not_saved = ""
-    early: list[str] = []  # the first lines: shown only if the proxy fails to start or stops by itself
-    for line in _lines(proc.stdout):
-        if NOT_SAVED in line:
-            not_saved = _STAMP_RE.sub("", line).replace("o2ims-recorder: ", "").strip()
-        if len(early) < 200:
-            early.append(line)
-        m = _LISTEN_RE.search(_STAMP_RE.sub("", line))
-        if m and not listening:
-            listening = True
-            print(f"o2replay record: {m.group('what')} listening on {_url_of(m.group('addr'))}", file=out)
-            if ra.record_mode == RecordMode.NONE.value:
-                print(f"o2replay record: record mode none: traffic passes through, nothing is written to "
-                      f"{ra.cassette}; Ctrl-C to stop", file=out, flush=True)
-            else:
-                print(f"o2replay record: recording into {ra.cassette} (record mode {ra.record_mode}); "
-                      "Ctrl-C to stop", file=out, flush=True)
-            continue
-        rec = _RECORDED_RE.search(line)
-        if rec:
-            count = int(rec.group("n"))
-        closed = _CLOSED_RE.search(line)
-        if closed:
-            caught = int(closed.group("caught"))
-        if "o2ims-recorder: closed" in line or "o2ims-recorder: recording into" in line:
-            continue
-        if stopping.is_set() and not verbose and "o2ims-recorder" not in line:
-            continue  # mitmproxy's shutdown noise (cancelled connection tasks)
-        if not listening and not verbose:
-            continue
-        _show(line, verbose, out)
+    lines: queue.Queue[tuple[str, Any]] = queue.Queue()
+    for stream, name in ((proc.stdout, "log"), (events, "event")):
+        threading.Thread(target=_pump, args=(stream, name, lines), daemon=True).start()
+    listening, count, caught, addon_error, not_saved, streams = False, 0, 0, "", "", 2
+    early: list[str] = []  # mitmproxy's first lines: shown only if the proxy fails to start or stops by itself
+    while streams:
+        kind, line = lines.get()
+        if kind == "eof":
+            streams -= 1
+        elif kind == "log":
+            if len(early) < 200:
+                early.append(line)
+            if any(p in line for p in _ADDON_LOG) or (not verbose and (not listening or stopping.is_set())):
+                continue  # the addon's events say it; before start-up and at shutdown mitmproxy's lines are noise
+            _show(line, verbose, out)
+        else:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(event, dict):
+                continue
+            if event.get("event") == "listening" and not listening and event.get("servers"):
+                server = event["servers"][0]
+                listening = True
+                print(f"o2replay record: {server['description']} listening on {_url_of(server['addresses'][0])}",
+                      file=out)
+                if ra.record_mode == RecordMode.NONE.value:
+                    print(f"o2replay record: record mode none: traffic passes through, nothing is written to "
+                          f"{ra.cassette}; Ctrl-C to stop", file=out, flush=True)
+                else:
+                    print(f"o2replay record: recording into {ra.cassette} (record mode {ra.record_mode}); "
+                          "Ctrl-C to stop", file=out, flush=True)
+                continue
+            if event.get("event") == "recorded":
+                count = int(event.get("number", count))
+            elif event.get("event") == "closed":
+                count = int(event.get("recorded", count))
+                caught = int(event.get("caught", caught))
+            elif event.get("event") == "error" and not listening:
+                addon_error = addon_error or str(event.get("message", ""))
+            elif event.get("event") == "not_saved":
+                not_saved = str(event.get("message", ""))
+                continue
+            text = _event_text(event)
+            if text is not None and (listening or verbose):
+                print(text, file=out, flush=True)
+                if _VERIFY_FAILED_RE.search(text):
+                    print(_VERIFY_HINT, file=out, flush=True)
     code = proc.wait(30)
     if code != 0 and not stopping.is_set():
         what = "stopped" if listening else "did not start"
-        raise UsageError(f"the proxy {what}: {_startup_error(early) or f'exit code {code}'}")
+        raise UsageError(f"the proxy {what}: {_startup_error(early, addon_error) or f'exit code {code}'}")
     if not_saved:
         print(f"o2replay record: error: {not_saved}", file=sys.stderr, flush=True)
         return 1

@@ -1,7 +1,7 @@
 """`o2replay show CASSETTE`: list a cassette's interactions, or inspect one, without reading YAML.
 
 Read-only: the file is parsed directly (no ``.o2replay-cache/`` is written). Line numbers come from
-the same locator that places diff findings (``replayer.diff.locate.LineIndex``).
+the same locator that places diff findings (``replayer.cassettes.locate.LineIndex``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from replayer.cassettes.model import Headers, Interaction, header_value
 from replayer.cassettes.yaml import parse_cassette
-from replayer.diff.locate import LineIndex
+from replayer.cassettes.locate import LineIndex
 from replayer.errors import CassetteError, UsageError
 
 __all__ = ["register", "run", "Row", "rows_of", "detail_of"]

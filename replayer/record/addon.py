@@ -8,11 +8,13 @@ package): both define ``addons``. Options are documented in docs/recording.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mitmproxy import ctx, exceptions, http
 
@@ -27,11 +29,11 @@ from replayer.record.recorder import (
     safe_target,
 )
 
-__all__ = ["O2IMSRecorder", "addons", "LOG_PREFIX", "KEY_ENV", "KEY_FILE_ENV"]
+__all__ = ["O2IMSRecorder", "addons", "LOG_PREFIX", "KEY_ENV", "KEY_FILE_ENV", "open_events"]
 
 logger = logging.getLogger("o2ims_recorder")
 
-#: Every line this addon logs starts with this; ``o2replay record`` reads them.
+#: Every line this addon logs starts with this (for people; ``o2replay record`` reads the events instead).
 LOG_PREFIX = "o2ims-recorder:"
 #: Environment variables holding the HMAC key for distinguishable placeholders (never written).
 KEY_ENV = "O2REPLAY_REDACT_KEY"
@@ -48,6 +50,19 @@ def _redact_key() -> bytes | None:
         except OSError as e:
             raise ValueError(f"{KEY_FILE_ENV}={os.environ[KEY_FILE_ENV]}: cannot read: {e.strerror}") from None
     return os.environ.get(KEY_ENV, "").encode("utf-8") or None
+
+
+def open_events(spec: str) -> IO[str] | None:
+    """The stream the ``recorder_events`` option names: ``fd:N`` (an inherited file descriptor) or a file path
+    (appended to); None for "". ValueError when it cannot be opened."""
+    if not spec:
+        return None
+    try:
+        if spec.startswith("fd:"):
+            return os.fdopen(int(spec[3:]), "w", buffering=1, encoding="utf-8")
+        return open(spec, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - kept open for the session
+    except (ValueError, OSError) as e:
+        raise ValueError(f"recorder_events={spec}: cannot open: {e}") from None
 
 
 def exchange_from_flow(flow: http.HTTPFlow) -> Exchange:
@@ -76,6 +91,7 @@ class O2IMSRecorder:
         self.recorder: Recorder | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._running = False  # set by running(): option errors after start-up are refused, not logged
+        self._events: IO[str] | None = None  # one JSON object per line for ``o2replay record``
 
     def load(self, loader: Any) -> None:
         """Declare the options."""
@@ -93,11 +109,19 @@ class O2IMSRecorder:
                           "Store recorded_at/duration per interaction (cassettes then differ between runs).")
         loader.add_option("record_notifications", bool, True,
                           "Record O2IMS notifications (POSTs to a consumer's callback), marked kind: notification.")
+        loader.add_option("recorder_events", str, "",
+                          "Where to report what is recorded, one JSON object per line: fd:N or a file path.")
         loader.add_option("notification_paths", Sequence[str], [],
                           "Path prefixes of notification callbacks (besides detection by body shape).")
 
     def configure(self, updated: set[str]) -> None:
         """Parse the options (once per change) and open the cassette."""
+        if "recorder_events" in updated and self._events is None:
+            try:
+                self._events = open_events(ctx.options.recorder_events)
+            except ValueError as e:
+                logger.error(f"{LOG_PREFIX} {e}")
+                return
         if not updated & set(_OPTIONS):
             return
         self._close()
@@ -117,20 +141,37 @@ class O2IMSRecorder:
                 # At start-up one logged error line is enough: mitmproxy's errorcheck addon then exits
                 # ("Error logged during startup"), where a raised OptionsError would print a traceback.
                 logger.error(f"{LOG_PREFIX} {e}")
+                self._emit("error", message=str(e))
                 return
             # Later (an option changed at run time) the change must be refused.
             # The ignore: mitmproxy's MitmproxyException.__init__ is unannotated.
             raise exceptions.OptionsError(f"{LOG_PREFIX} {e}") from None  # type: ignore[no-untyped-call]
         if self.recorder.note:  # once with a full cassette, or none: say what happens, and only that
             logger.warning(f"{LOG_PREFIX} {self.recorder.note}")
+            self._emit("note", message=self.recorder.note)
         else:
             logger.info(f"{LOG_PREFIX} recording into {config.cassette} (record_mode {config.mode.value})")
+            self._emit("recording", cassette=str(config.cassette), record_mode=config.mode.value)
         self._start_ticker()
 
     def running(self) -> None:
-        """Start the timed flush when the policy asks for one."""
+        """Report where the proxy listens; start the timed flush when the policy asks for one."""
         self._running = True
+        # The ignore: mitmproxy's AddonManager.get is unannotated (mitmproxy/addonmanager.py, 11 and 12).
+        proxyserver = ctx.master.addons.get("proxyserver")  # type: ignore[no-untyped-call]
+        if proxyserver is not None:
+            self._emit("listening", servers=[
+                {"description": server.mode.description, "addresses": [list(a[:2]) for a in server.listen_addrs]}
+                for server in proxyserver.servers])
         self._start_ticker()
+
+    def _emit(self, event: str, **fields: Any) -> None:
+        """Report one event to ``o2replay record`` (nothing when no one asked)."""
+        if self._events is not None:
+            try:
+                self._events.write(json.dumps({"event": event, **fields}) + "\n")
+            except (OSError, ValueError):  # the reader is gone: recording goes on
+                self._events = None
 
     def _start_ticker(self) -> None:
         if self.recorder is None or self.recorder.config.flush.each or self._ticker is not None:
@@ -148,7 +189,13 @@ class O2IMSRecorder:
                 try:
                     self.recorder.tick()
                 except OSError as e:
-                    logger.error(f"{LOG_PREFIX} cannot write {self.recorder.config.cassette}: {e.strerror or e}")
+                    self._write_error(e)
+
+    def _write_error(self, e: OSError) -> None:
+        assert self.recorder is not None
+        message = f"cannot write {self.recorder.config.cassette}: {e.strerror or e}"
+        logger.error(f"{LOG_PREFIX} {message}")
+        self._emit("error", message=message)
 
     def response(self, flow: http.HTTPFlow) -> None:
         """Record one completed exchange."""
@@ -158,34 +205,45 @@ class O2IMSRecorder:
             outcome = self.recorder.record(exchange_from_flow(flow))
         except OSError as e:
             # The exchange is kept in memory and written by the next successful flush (or rescued at exit).
-            logger.error(f"{LOG_PREFIX} cannot write {self.recorder.config.cassette}: {e.strerror or e}")
+            self._write_error(e)
             return
         except Exception as e:  # noqa: BLE001 - one bad exchange must not stop the recording, nor pass silently
             target = safe_target(flow.request.url, self.recorder.config.rules)
-            logger.error(f"{LOG_PREFIX} {flow.request.method} {target}: not recorded: "
-                         f"{type(e).__name__}: {' '.join(str(e).split())[:200]}")
+            reason = f"{type(e).__name__}: {' '.join(str(e).split())[:200]}"
+            logger.error(f"{LOG_PREFIX} {flow.request.method} {target}: not recorded: {reason}")
+            self._emit("not_recorded", method=flow.request.method, target=target, reason=reason)
             return
         target = outcome.target or safe_target(flow.request.url, self.recorder.config.rules)
+        method, status = flow.request.method, flow.response.status_code
         if outcome.recorded:
-            logger.info(f"{LOG_PREFIX} recorded #{self.recorder.recorded} {outcome.kind} "
-                        f"{flow.request.method} {target} -> {flow.response.status_code}")
+            logger.info(f"{LOG_PREFIX} recorded #{self.recorder.recorded} {outcome.kind} {method} {target} -> {status}")
+            self._emit("recorded", number=self.recorder.recorded, kind=str(outcome.kind), method=method,
+                       target=target, status=status)
             if outcome.caught:  # what, never the value
                 logger.warning(f"{LOG_PREFIX} scan after redaction caught {len(outcome.caught)} in "
                                f"#{self.recorder.recorded}: {'; '.join(sorted(set(outcome.caught)))}")
+                self._emit("caught", number=self.recorder.recorded, count=len(outcome.caught),
+                           what=sorted(set(outcome.caught)))
         elif outcome.kind is not None:
             log = logger.warning if outcome.reason.startswith("not recorded") else logger.info
-            log(f"{LOG_PREFIX} {flow.request.method} {target}: {outcome.reason}")
+            log(f"{LOG_PREFIX} {method} {target}: {outcome.reason}")
+            self._emit("skipped", kind=str(outcome.kind), method=method, target=target, reason=outcome.reason)
 
     def error(self, flow: http.HTTPFlow) -> None:
         """An exchange that failed (upstream down or reset mid-body, client gone): nothing is written."""
         if self.recorder is not None:
             target = safe_target(flow.request.url, self.recorder.config.rules)
-            logger.warning(f"{LOG_PREFIX} not recorded: {flow.request.method} {target}: "
-                           f"{flow.error.msg if flow.error else 'no response'}")
+            reason = flow.error.msg if flow.error else "no response"
+            logger.warning(f"{LOG_PREFIX} not recorded: {flow.request.method} {target}: {reason}")
+            self._emit("not_recorded", method=flow.request.method, target=target, reason=reason)
 
     def done(self) -> None:
-        """Final flush at shutdown."""
+        """Final flush at shutdown; the events stream is closed last (``o2replay record`` sees its end)."""
         self._close()
+        if self._events is not None:
+            with contextlib.suppress(OSError):
+                self._events.close()
+            self._events = None
 
     def _close(self) -> None:
         if self._ticker is not None:
@@ -195,11 +253,15 @@ class O2IMSRecorder:
             try:
                 self.recorder.close()
             except OSError as e:
-                logger.error(f"{LOG_PREFIX} {NOT_SAVED} {self.recorder.config.cassette}: {e.strerror or e}")
+                message = f"{NOT_SAVED} {self.recorder.config.cassette}: {e.strerror or e}"
+                logger.error(f"{LOG_PREFIX} {message}")
+                self._emit("not_saved", message=message)
             else:
                 logger.info(f"{LOG_PREFIX} closed {self.recorder.config.cassette}: "
                             f"{self.recorder.recorded} exchanges recorded, {self.recorder.caught} caught by the scan "
                             "after redaction")
+                self._emit("closed", cassette=str(self.recorder.config.cassette), recorded=self.recorder.recorded,
+                           caught=self.recorder.caught)
             self.recorder = None
 
 

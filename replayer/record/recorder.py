@@ -47,8 +47,8 @@ from replayer.cassettes.model import (
     media_type,
     normalise_message,
 )
-from replayer.cassettes.files import CassetteWriter, atomic_write
-from replayer.cassettes.load import load_cassette
+from replayer.cassettes.files import CassetteWriter, atomic_write, complete_part
+from replayer.cassettes.yaml import parse_cassette
 from replayer.cassettes.guard import CassetteLock, remove_stale_temp_files, rescue_copy, writable_problem
 from replayer.errors import CassetteError
 from replayer.matching import request_key
@@ -510,13 +510,15 @@ class Recorder:
         self._writer.flush()
 
     def close(self) -> None:
-        """Final flush, then release the cassette's lock.
+        """Final flush (the cassette is left as ``dump_cassette`` writes it), then release the cassette's lock.
 
         When the cassette cannot be written (disk full, folder gone read-only), the exchanges are not
         dropped: they go to a rescue file elsewhere, and the OSError raised names it.
         """
         try:
             self.flush()
+            if self._recorded:
+                self._writer.close()
         except OSError as e:
             rescue = rescue_copy(self.config.cassette, self._writer.text())
             where = f"kept in {rescue}" if rescue else "no rescue file could be written either"
@@ -533,6 +535,10 @@ def _load_existing(path: Path) -> Cassette | None:
     if not path.exists() or path.stat().st_size == 0:
         return None
     try:
-        return load_cassette(path)
+        # A session killed in the middle of a write left text after its last complete interaction: it is
+        # left out here, and the first write of this session (a whole rewrite, under the lock) drops it.
+        return parse_cassette(complete_part(path.read_bytes()), path)
+    except OSError as e:
+        raise ValueError(f"cannot add to {path}: cannot read: {e.strerror}") from None
     except CassetteError as e:
         raise ValueError(f"cannot add to {e}") from None

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from replayer.cassettes.model import Cassette
-from replayer.diff.locate import LineIndex
+from replayer.cassettes.locate import LineIndex
 from replayer.record.redact_rules import PLACEHOLDER_RE, RedactRules, default_rules, normalise_name
 from replayer.record.redact_values import JsonPairs, loads_json
 
@@ -283,7 +283,8 @@ def scan_cassette(text: str, cassette: Cassette, rules: RedactRules | None = Non
         if span is None:
             continue
         already = {f.what for f in findings if span[0] <= f.line <= span[1]}
-        line = index.line(number, "body") or span[0]
+        at = index.key_line(number, "response", "body", "string")
+        line = at + 1 if at is not None else span[0]
         for body in (interaction.request.body, interaction.response.body):
             for what in _body_findings(body, rules) if body else ():
                 if what not in already:

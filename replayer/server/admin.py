@@ -40,7 +40,7 @@ def _is_loopback(remote: str | None) -> bool:
 
 
 def _base(request: web.Request) -> str:
-    return base_url_of({k.lower(): v for k, v in request.headers.items()}, request.scheme, request.host)
+    return base_url_of(request.headers, request.scheme, request.host)
 
 
 def _problem(request: web.Request, status: int, detail: str) -> web.StreamResponse:

@@ -17,6 +17,7 @@ from replayer.errors import UsageError
 from replayer.matching import DEFAULT_MATCH_ON, BodyIgnore, MatchOn, OnExhausted
 from replayer.o2ims.dialect import Dialect, parse_dialect
 from replayer.security.certs import DEFAULT_TLS_DIR
+from replayer.security.clients import read_clients
 from replayer.synthetic.callbacks import CallbackPolicy, parse_notify_allow
 
 __all__ = [
@@ -336,6 +337,8 @@ def _apply_security(cfg: dict[str, Any], key: str, value: Any, where: str, base:
         cfg["tls"] = None if _choice(value, where, ("auto", "off")) == "off" else "auto"
     elif key in ("tls_cert", "tls_key", "oauth_clients"):
         cfg[key] = _file(value, where, base)
+        if key == "oauth_clients":
+            read_clients(cfg[key])  # a bad clients file is a usage error now, not when the server starts
     elif key == "tls_client_ca":
         cfg[key] = "auto" if str(value) == "auto" else _file(value, where, base)
     elif key == "tls_dir":
@@ -431,6 +434,9 @@ def serve_config(
             _apply(cfg, str(key), value, where, file_base)
         except ValueError as e:
             raise _usage(where, e) from None
+    if flags.get("admin_token") is not None and flags.get("admin_token_file") is not None:
+        names = [(origins or {}).get(k) or "--" + k.replace("_", "-") for k in ("admin_token", "admin_token_file")]
+        raise UsageError(f"give {names[0]} or {names[1]}, not both")
     for key, value in flags.items():
         if value is None:
             continue

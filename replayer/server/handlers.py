@@ -101,13 +101,15 @@ class ReplayHandler:
                     rt.overlays.note(session, method, normalise_path(raw.partition("?")[0]), answer.status,
                                      answer.body, answer.interaction)
                 return render(answer)
-        parsed = parse_request(request, body or await read_body(request), session)
+        if not body and request.body_exists:
+            body = await read_body(request)
+        parsed = parse_request(request, body, session)
         answer = await self._not_recorded(parsed, key, exhausted=seq is not None)
         return self._done(answer, t0)
 
     @staticmethod
     def _base(request: web.Request) -> str:
-        return base_url_of({k.lower(): v for k, v in request.headers.items()}, request.scheme, request.host)
+        return base_url_of(request.headers, request.scheme, request.host)
 
     @staticmethod
     def _hit(p: Prepared, base: str) -> Answer:

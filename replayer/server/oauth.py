@@ -219,7 +219,7 @@ class Guard:
         if decision.status == 403:
             extra = {"requiredRoles": list(decision.required), "grantedRoles": list(decision.granted)}
         path = normalise_path(request.raw_path.partition("?")[0])
-        base = base_url_of({k.lower(): v for k, v in request.headers.items()}, request.scheme, request.host)
+        base = base_url_of(request.headers, request.scheme, request.host)
         problem = build_problem(decision.status, decision.detail, dialect=dialect, path=path, base_url=base,
                                 extra=extra or None)
         return problem_answer(problem, "auth", {"WWW-Authenticate": decision.www_authenticate},

@@ -35,7 +35,7 @@ def _forwarded(value: str) -> tuple[str | None, str | None]:
 
 
 def base_url_of(headers: Mapping[str, str], scheme: str, host: str) -> str:
-    """``scheme://host[:port]`` as the client saw it (header names lower case in ``headers``)."""
+    """``scheme://host[:port]`` as the client saw it (``headers`` case-insensitive, or with lower-case names)."""
     proto = fwd_host = None
     if "forwarded" in headers:
         proto, fwd_host = _forwarded(headers["forwarded"])
@@ -60,7 +60,7 @@ class ParsedRequest:
     base_url: str
     route: Route | None
     params: dict[str, str] = field(default_factory=dict)
-    headers: Mapping[str, str] = field(default_factory=dict)  # names lower case
+    headers: Mapping[str, str] = field(default_factory=dict)  # looked up case-insensitively
     body: bytes = b""
 
     @property
@@ -74,7 +74,7 @@ def parse_request(request: web.Request, body: bytes, session: str) -> ParsedRequ
     raw = request.raw_path
     path_part, _, raw_query = raw.partition("?")
     path = normalise_path(path_part)
-    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers = request.headers  # case-insensitive: ``headers.get("if-match")`` finds ``If-Match``
     found = match_route(path)
     route, params = found if found is not None else (None, {})
     return ParsedRequest(

@@ -6,11 +6,9 @@ still scans its text for secrets (a broken file can leak too) and prints the sam
 
 from __future__ import annotations
 
-import logging
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,18 +32,6 @@ interactions:
     body:
       string: ""
 """
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """``serve`` run in-process points the server's loggers at the test's stderr: put them back after."""
-    names = ("replayer", "aiohttp.server", "aiohttp.web", "aiohttp.access")
-    saved = {n: (logging.getLogger(n).handlers[:], logging.getLogger(n).level, logging.getLogger(n).propagate)
-             for n in names}
-    yield
-    for n, (handlers, level, propagate) in saved.items():
-        logger = logging.getLogger(n)
-        logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
 
 
 @pytest.fixture

@@ -35,7 +35,14 @@ from replayer.cassettes.model import (
     normalise_message,
 )
 from replayer.cassettes.cache import cache_folder, cache_put
-from replayer.cassettes.files import CACHE_DIR, CassetteWriter, atomic_write, find_cassettes
+from replayer.cassettes.files import (
+    CACHE_DIR,
+    COMPLETE_MARK,
+    CassetteWriter,
+    atomic_write,
+    cut_interrupted_tail,
+    find_cassettes,
+)
 from replayer.cassettes.load import load_cassette, load_cassettes
 from replayer.cassettes.yaml import dump_cassette, parse_cassette
 
@@ -159,7 +166,58 @@ def test_writer_appends_flushes_and_keeps_existing(tmp_path: Path) -> None:
     loaded = load_cassette(path)
     assert [i.request.uri for i in loaded.interactions] == [f"{URL}?n=1", f"{URL}?n=2"]
     assert loaded.metadata == {"api_versions": ["v1"], "upstream": "u"}
-    assert path.read_text() == again.text() == dump_cassette(loaded)
+    assert path.read_text() == again.text() == dump_cassette(loaded)  # a rewrite: exactly what the dumper writes
+    again.append(json_interaction(3))
+    again.flush()
+    assert path.read_text().endswith(f"{COMPLETE_MARK}2\n")  # an append: a mark after it
+    assert len(load_cassette(path)) == 3
+    again.close()
+    assert path.read_text() == again.text() == dump_cassette(load_cassette(path))  # closed: no marks
+
+
+def test_writer_appends_instead_of_rewriting(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    w = CassetteWriter(path, metadata={"upstream": "u"})
+    w.append(json_interaction(0))
+    w.flush()
+    inode = path.stat().st_ino  # an atomic rewrite replaces the file (a new inode); an append keeps it
+    sizes = []
+    for n in range(1, 6):
+        w.append(json_interaction(n))
+        w.flush()
+        sizes.append(path.stat().st_size)
+        assert path.stat().st_ino == inode
+        assert load_cassette(path).interactions[-1].request.uri == f"{URL}?n={n}"  # valid after every write
+    assert sizes == sorted(sizes)
+    w.update_metadata(api_versions=["v1"])  # the head changed: one rewrite
+    w.append(json_interaction(6))
+    w.flush()
+    assert path.stat().st_ino != inode
+    path.write_text(path.read_text() + "# edited by someone else\n")  # the file changed under the writer:
+    w.append(json_interaction(7))  # a rewrite, not an append after text it did not write
+    w.flush()
+    w.close()
+    assert path.read_text() == dump_cassette(load_cassette(path)) and len(load_cassette(path)) == 8
+
+
+def test_an_interrupted_write_is_cut_back_to_the_last_complete_interaction(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    w = CassetteWriter(path, metadata={"upstream": "u"})
+    for n in range(3):
+        w.append(json_interaction(n))
+        w.flush()
+    whole = path.read_bytes()
+    start = whole.rindex(f"{COMPLETE_MARK}1\n".encode()) + len(f"{COMPLETE_MARK}1\n")
+    assert not cut_interrupted_tail(path)  # nothing interrupted: left alone
+    for cut in range(start + 1, len(whole) - 1):  # the last write stopped at every byte of it
+        path.write_bytes(whole[:cut])
+        assert cut_interrupted_tail(path)
+        kept = load_cassette(path)
+        expected = 3 if cut > len(whole) - len(f"{COMPLETE_MARK}2\n") else 2  # part of its mark: complete
+        assert [i.request.uri for i in kept.interactions] == [f"{URL}?n={n}" for n in range(expected)], cut
+    closed = tmp_path / "closed.yaml"
+    closed.write_text(dump_cassette(Cassette((json_interaction(0),))))
+    assert not cut_interrupted_tail(closed)  # no marks: a cleanly closed file or another tool's
 
 
 CHILD = """
@@ -193,6 +251,7 @@ def test_sigkill_leaves_a_valid_prefix(tmp_path: Path, kill_after: int) -> None:
         proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL
     assert flushed + 1 >= kill_after
+    cut_interrupted_tail(path)  # what the recorder does on the next open (a write can be cut short)
     loaded = load_cassette(path)  # a complete, valid cassette, whatever the moment of the kill
     uris = [i.request.uri for i in loaded.interactions]
     assert len(uris) > flushed  # every interaction reported as flushed is there
@@ -415,9 +474,10 @@ def test_load_benchmark_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 1 ")]
     assert {row.split(" | ")[0] for row in rows} == {"| 1 file, 200", "| 1 split file, 200",
                                                      "| 1 file written by vcrpy, 200"}
-    assert len(rows) == 12
+    assert len(rows) == 15
     assert all(row.split(" | ")[2] == "200" for row in rows)
     assert {row.split(" | ")[1] for row in rows} == {"vcrpy FilesystemPersister", "yaml.load CSafeLoader",
+                                                     "yaml.load CSafeLoader, GC paused",
                                                      "ours, cold (no cache)", "ours, warm (cache hit)"}
 
 

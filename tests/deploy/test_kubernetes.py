@@ -6,6 +6,7 @@ with the Deployment's environment)."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import shutil
@@ -34,6 +35,7 @@ VERSIONS = ("1.27.0", kubernetes_validate.latest_version())
 Obj = dict[str, Any]
 
 
+@functools.cache
 def _kubectl_kustomize() -> list[str] | None:
     """``kubectl kustomize`` when a kubectl with kustomize v4+ (Kubernetes 1.21+) is on PATH."""
     kubectl = shutil.which("kubectl")
@@ -91,6 +93,13 @@ def test_every_object_is_valid(target: str, version: str) -> None:
     assert objects
     for obj in objects:
         kubernetes_validate.validate(obj, version, strict=True)
+
+
+def test_kptfile_names_the_package() -> None:
+    kptfile = yaml.safe_load((KUBE / "Kptfile").read_text())
+    assert kptfile["apiVersion"] == "kpt.dev/v1" and kptfile["kind"] == "Kptfile"
+    assert kptfile["metadata"]["name"] == "o2ims-replay"
+    assert kptfile["metadata"]["annotations"]["config.kubernetes.io/local-config"] == "true"
 
 
 def test_overlays_have_what_they_promise() -> None:
@@ -246,3 +255,43 @@ def test_probes_ports_and_mounts_are_what_the_server_uses(
     assert not list((root / "cassettes").rglob(".o2replay-cache"))
     synthetic = requests.get(url + "/o2ims-infrastructureInventory/v1/resourcePools", timeout=10)
     assert synthetic.status_code == 200 and synthetic.headers["X-Replay-Source"] == "synthetic"
+
+
+def test_recorder_pod_environment_records(tmp_path: Path) -> None:
+    """The lab-recorder container's environment, run for real: the upstream is a local synthetic O2IMS, the
+    listen port a free one, the paths moved under tmp_path; the cassette lands where O2REPLAY_CASSETTE says."""
+    c = one(rendered("overlays/lab-recorder"), "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("O2REPLAY_")}
+    mounts = [m["mountPath"] for m in c["volumeMounts"]]
+    for name, value in env_of(c).items():
+        if any(value == m or value.startswith(m + "/") for m in mounts):
+            value = str(tmp_path / value.lstrip("/"))
+            Path(value if name == "HOME" else Path(value).parent).mkdir(parents=True, exist_ok=True)
+        env[name] = value
+    ready = tmp_path / "upstream.json"
+    upstream = subprocess.Popen([sys.executable, "-m", "replayer", "serve", "--port", "0", "--no-cache",
+                                 "--ready-file", str(ready)], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert upstream.poll() is None and time.monotonic() < deadline, "upstream did not start"
+            time.sleep(0.05)
+        env["O2REPLAY_UPSTREAM"] = json.loads(ready.read_text())["url"]
+        env["O2REPLAY_LISTEN"] = "127.0.0.1:0"
+        proc = subprocess.Popen([sys.executable, "-m", "replayer", "record"], env=env, cwd=tmp_path,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "listening on http://127.0.0.1:" in line, line + proc.stdout.read()
+        proxy = line.strip().rpartition(" ")[2]
+        assert requests.get(proxy + "/o2ims-infrastructureInventory/v1/resourcePools", timeout=30).ok
+        proc.terminate()
+        out = proc.communicate(timeout=30)[0]
+        assert proc.returncode == 0, out
+    finally:
+        upstream.terminate()
+        upstream.communicate(timeout=20)
+    cassette = Path(env["O2REPLAY_CASSETTE"])
+    assert cassette.parent == tmp_path / "cassettes" and cassette.is_file()
+    assert "resourcePools" in cassette.read_text()

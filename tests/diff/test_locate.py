@@ -1,4 +1,4 @@
-"""Line numbers for annotations: a line scan of the cassette layout, with a YAML compose fallback."""
+"""Line numbers of drift paths for annotations, through the cassette locator."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from replayer.diff.locate import LineIndex, _item_starts_by_compose, _item_starts_by_scan
+from replayer.cassettes.locate import LineIndex, compose_item_starts, scan_item_starts
+from replayer.diff.locate import line_of
 
 from .conftest import DMS, ix, pool, write
 
@@ -16,8 +17,8 @@ def test_scan_agrees_with_the_yaml_node_tree(tmp_path: Path) -> None:
     c = write(tmp_path / "c.yaml", *[ix(body=[pool(f"p{i}"), pool("q")]) for i in range(5)], ix(DMS, []),
               metadata={"recorded_with": "test"})
     text = c.read_text()
-    assert _item_starts_by_scan(text) == _item_starts_by_compose(text)
-    assert len(_item_starts_by_compose(text)) == 6
+    assert scan_item_starts(text) == compose_item_starts(text)
+    assert len(compose_item_starts(text)) == 6
 
 
 HAND_WRITTEN = """\
@@ -57,14 +58,14 @@ metadata: {}
     (2, "status", None),
 ])
 def test_lines_in_a_hand_written_cassette(interaction: int, path: str, line: int | None) -> None:
-    assert LineIndex(HAND_WRITTEN).line(interaction, path) == line
+    assert line_of(LineIndex(HAND_WRITTEN), interaction, path) == line
 
 
 def test_flow_style_falls_back_to_compose() -> None:
     text = "version: 1\ninteractions: [\n  {request: {method: GET, uri: /a}, response: {status: 200}},\n" \
            "  {request: {method: GET, uri: /b}, response: {status: 200}}]\n"
-    assert _item_starts_by_scan(text) is None
-    assert LineIndex(text).line(1, "") == 4
+    assert scan_item_starts(text) is None
+    assert line_of(LineIndex(text), 1, "") == 4
 
 
 def test_notification_paths_point_into_the_request_body(tmp_path: Path) -> None:
@@ -72,7 +73,7 @@ def test_notification_paths_point_into_the_request_body(tmp_path: Path) -> None:
     note = ix("/consumer/notify", {}, method="POST", request_body=body)
     c = write(tmp_path / "c.yaml", ix(DMS, []), note)
     lines = c.read_text().splitlines()
-    line = LineIndex(c.read_text()).line(1, "notification.perceivedSeverity")
+    line = line_of(LineIndex(c.read_text()), 1, "notification.perceivedSeverity")
     assert line is not None and '"perceivedSeverity": "MAJOR"' in lines[line - 1]
 
 
@@ -85,4 +86,4 @@ def test_notification_paths_point_into_the_request_body(tmp_path: Path) -> None:
     "    response: {}\nmetadata: {a: 1}\n",
 ])
 def test_scan_edge_layouts_agree_with_compose(text: str) -> None:
-    assert _item_starts_by_scan(text) == _item_starts_by_compose(text)
+    assert scan_item_starts(text) == compose_item_starts(text)

@@ -163,6 +163,39 @@ def test_a_write_failure_mid_session_loses_nothing(tmp_path: Path, caplog: pytes
     assert saved.count(b"- request:") == 1
 
 
+def test_events_are_one_json_object_per_line(tmp_path: Path) -> None:
+    """What ``o2replay record`` reads: structured events, not log text."""
+    import json
+
+    events = tmp_path / "events.jsonl"
+    addon = O2IMSRecorder()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, cassette=str(tmp_path / "c.yaml"), recorder_events=str(events))
+        addon.response(flow())
+        addon.response(flow(f"{INV}/deploymentManagers", token="other"))
+        addon.response(flow("/health"))  # not an O2IMS path: not even reported as skipped
+        failed = flow(f"{INV}/resourcePools")
+        failed.response = None
+        failed.error = tflow.terr()
+        addon.error(failed)
+        addon.done()
+    got = [json.loads(line) for line in events.read_text().splitlines()]
+    assert [e["event"] for e in got] == ["recording", "recorded", "recorded", "not_recorded", "closed"]
+    assert got[0] == {"event": "recording", "cassette": str(tmp_path / "c.yaml"), "record_mode": "once"}
+    assert got[1] == {"event": "recorded", "number": 1, "kind": "api", "method": "GET",
+                      "target": f"{INV}/resourcePools", "status": 200}
+    assert got[2]["number"] == 2 and got[3]["method"] == "GET" and got[3]["reason"]
+    assert got[4] == {"event": "closed", "cassette": str(tmp_path / "c.yaml"), "recorded": 2, "caught": 0}
+    assert "tok-secret" not in events.read_text()
+
+
+def test_an_unopenable_events_target_is_one_logged_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    addon = O2IMSRecorder()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, recorder_events=str(tmp_path / "missing" / "events.jsonl"))
+    assert any("recorder_events=" in r.getMessage() and "cannot open" in r.getMessage() for r in caplog.records)
+
+
 def test_an_exchange_too_deep_to_record_is_named_in_the_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     addon = O2IMSRecorder()
     with taddons.context(addon) as tctx:

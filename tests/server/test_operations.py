@@ -170,3 +170,28 @@ def test_serve_image_requirements_are_the_dependencies_without_recording() -> No
     lines = (ROOT / "deploy" / "container" / "serve-requirements.txt").read_text().splitlines()
     serve = [x for x in lines if x.strip() and not x.startswith("#")]
     assert sorted(serve) == sorted(d for d in declared if not d.startswith(("mitmproxy", "vcrpy")))
+
+
+def test_watch_follows_a_configmap_update(server: Callable[..., tuple[subprocess.Popen[str], dict[str, object]]],
+                                          tmp_path: Path) -> None:
+    """The kubelet updates a ConfigMap volume by writing a new ``..<timestamp>/`` folder and swapping the
+    ``..data`` link in one rename: --watch sees the visible files change and reloads, loading each once."""
+    volume = tmp_path / "cm"
+    first = volume / "..2026_01_01_00_00_00.1"
+    write_cassette(first / "inv.yaml", [interaction("GET", f"{INV}/resourcePools", body=POOLS)])
+    (volume / "..data").symlink_to(first.name)
+    (volume / "inv.yaml").symlink_to("..data/inv.yaml")
+    proc, ready = server(str(volume), "--watch", "--synthetic", "off")
+    url = str(ready["url"])
+    assert requests.get(f"{url}/__admin/cassettes", timeout=10).json()["interactions"] == 1
+    second = volume / "..2026_01_01_00_01_00.2"
+    write_cassette(second / "inv.yaml", [interaction("GET", f"{INV}/resourcePools", body=POOLS),
+                                         interaction("GET", f"{INV}/resourcePools/p9", body=POOLS[0])])
+    (volume / "..data_tmp").symlink_to(second.name)
+    (volume / "..data_tmp").rename(volume / "..data")
+    deadline = time.monotonic() + 30
+    while requests.get(f"{url}/__admin/cassettes", timeout=10).json()["interactions"] != 2:
+        assert time.monotonic() < deadline, "no reload within 30 s"
+        time.sleep(0.1)
+    assert requests.get(f"{url}{INV}/resourcePools/p9", timeout=10).headers["X-Replay-Source"] == "cassette"
+    stop(proc)
