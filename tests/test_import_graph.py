@@ -86,9 +86,12 @@ MAY_IMPORT: dict[str, set[str]] = {
     "cassettes": _BOTTOM,
     "o2ims": _BOTTOM | {"cassettes"},
     "security": _BOTTOM | {"o2ims"},
-    "matching": _BOTTOM | {"cassettes", "o2ims", "record"},  # record.redact: the default secret-header names
+    # record.redact: the default secret-header names; diff.rules (no imports of its own): the one path-pattern
+    # syntax, which --ignore-body shares with the diff's rules
+    "matching": _BOTTOM | {"cassettes", "o2ims", "record", "diff"},
     "record": _BOTTOM | {"__init__", "cassettes", "o2ims", "matching"},
     "diff": _BOTTOM | {"cassettes", "o2ims"},
+    "har": _BOTTOM | {"cassettes", "record"},
     "synthetic": _BOTTOM | {"o2ims", "security"},
     # record.redact: targets in logs and the journal are shown redacted
     "server": _BOTTOM | {"__init__", "lifetime", "cassettes", "o2ims", "matching", "record", "security", "synthetic"},
