@@ -46,24 +46,24 @@ class Report:
         return f"{self.tried} queries, {self.equal} equal, {self.tried - self.equal} differing"
 
 
-def _all_items(c: Consumer, path: str) -> tuple[list[dict[str, object]], int]:
-    pages = get_pages(c, f"{path}?all_fields")
+def _all_items(c: Consumer, path: str, all_fields: bool) -> tuple[list[dict[str, object]], int]:
+    pages = get_pages(c, f"{path}?all_fields" if all_fields else path)
     items = [item for page in pages if page.status == 200 for item in page.json()]
     return items, len(pages)
 
 
-def oracle_collections(base_url: str, auth: Mapping[str, str]) -> list[Collection]:
-    """The collections of the server at ``base_url`` with every element (``all_fields``, every page), the
-    resources of every pool included."""
+def oracle_collections(base_url: str, auth: Mapping[str, str], all_fields: bool = True) -> list[Collection]:
+    """The collections of the server at ``base_url`` with every element (every page; every attribute with
+    ``all_fields``, else the attributes a plain list shows), the resources of every pool included."""
     c = Consumer(base_url, auth)
     try:
         out = []
         for path, key in COLLECTIONS:
-            items, pages = _all_items(c, path)
+            items, pages = _all_items(c, path, all_fields)
             out.append(Collection(path, key, tuple(items), pages))
         for pool in sorted(str(p["resourcePoolId"]) for p in out[1].items):
             path = f"{INV}/v1/resourcePools/{pool}/resources"
-            items, pages = _all_items(c, path)
+            items, pages = _all_items(c, path, all_fields)
             out.append(Collection(path, "resourceId", tuple(items), pages))
         return out
     finally:
