@@ -44,3 +44,24 @@ EXPLAINED: tuple[Explained, ...] = (
 def explain(d: Difference) -> Explained | None:
     """The row explaining ``d``, or None."""
     return next((e for e in EXPLAINED if e.matches(d)), None)
+
+
+#: Derived answers only: the row of docs/dialects.md for what a recording cannot hold.
+UNRECORDED = "attributes a plain list does not show, in a derived answer"
+
+
+def shows_what_was_recorded(d: Difference, recorded_keys: frozenset[str]) -> bool:
+    """pti-o2 shows attributes its plain lists leave out (``all_fields``, ``exclude_fields``, ``fields`` of a
+    non-default attribute); an answer derived from a recorded plain list can only show what was recorded. True
+    when ``ours`` is exactly pti-o2's answer without the attributes the recording never held."""
+    if d.aspect != "body":
+        return False
+
+    def strip(doc: object) -> object:
+        if isinstance(doc, list):
+            return [strip(x) for x in doc]
+        if isinstance(doc, dict):
+            return {k: v for k, v in doc.items() if k in recorded_keys}
+        return doc
+
+    return strip(d.real) == d.ours and d.real != d.ours
