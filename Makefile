@@ -13,7 +13,8 @@ ifneq ($(strip $(PTIO2_SOURCE)),)
 export PTIO2_SOURCE
 endif
 
-.PHONY: serve test bench fuzz cassettes compat typecheck clean system-deps reference-deps reference-o2ims test-deps
+.PHONY: serve test bench fuzz cassettes compat typecheck clean system-deps reference-deps reference-o2ims test-deps \
+	image-deps image image-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,26 @@ system-deps:
 	@command -v wrk >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi; }
+
+## image-deps: Debian packages `make image` needs (podman, runc, debootstrap); installed only when missing
+IMAGE_DEBS := podman runc debootstrap
+image-deps:
+	@missing=$$(for p in $(IMAGE_DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	    || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make image-deps: installing" $$missing; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## image: the serve and record images (localhost/o2ims-replay-{serve,record}), see docs/deploy.md
+IMAGE_PREFIX ?= localhost/o2ims-replay
+image: $(STAMP) image-deps
+	IMAGE_PREFIX=$(IMAGE_PREFIX) PYTHON=$(BIN)/python bash deploy/container/images.sh build
+
+## image-test: build both images, then run them: serve answers from a mounted folder, record writes to one
+image-test: image
+	O2REPLAY_IMAGE_PREFIX=$(IMAGE_PREFIX) $(BIN)/python -m pytest tests/images $(PYTEST_ARGS)
 
 ## reference-deps: Debian packages the reference O2IMS (pti-o2) needs: PostgreSQL, Redis; installed only when missing
 reference-deps:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from replayer import __version__
+from replayer.environment import apply_environment
 from replayer.errors import ReplayerError
 
 __all__ = ["main", "build_parser", "COMMANDS"]
@@ -66,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        # flag > O2REPLAY_* variable > .o2replay.yaml > default: the variables only fill what no flag gave.
+        args.env_origins = apply_environment(parser, args, os.environ)
         return int(args.func(args))
     except ReplayerError as e:
         print(f"o2replay {args.command}: error: {e}", file=sys.stderr)

@@ -3,7 +3,8 @@
 Each consumer parses its own section into a frozen dataclass: ``replay:`` (replayer/server/config.py),
 ``diff:`` (replayer/diff/config.py), ``record:`` (replayer/commands/record.py). The synthetic model takes its
 settings from its profile file (``replay: profile:``). Precedence everywhere:
-command-line flag > config file > built-in default.
+command-line flag > ``O2REPLAY_*`` environment variable (``serve`` and ``record``, replayer/environment.py)
+> config file > built-in default.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ next load.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import marshal
 import os
@@ -19,7 +20,7 @@ from typing import Any
 from replayer.cassettes.files import CACHE_DIR, atomic_write
 from replayer.cassettes.model import Cassette, Interaction, InteractionKind, InteractionMeta, Request, Response
 
-__all__ = ["cache_get", "cache_prune", "cache_put"]
+__all__ = ["cache_folder", "cache_get", "cache_prune", "cache_put"]
 
 #: Bump when the in-memory model or its normalisation changes: old entries are then ignored and pruned.
 _CACHE_FORMAT = 2
@@ -67,34 +68,42 @@ def _from_plain(plain: Any) -> Cassette | None:
     )
 
 
-def _cache_file(root: Path, digest: str) -> Path:
-    return root / CACHE_DIR / f"{digest}.{_CACHE_TAG}.marshal"
+def cache_folder(root: Path, cache_dir: Path | None = None) -> Path:
+    """Where the derived cache of the cassettes under ``root`` lives: ``.o2replay-cache/`` beside them, or a
+    subfolder per cassette folder of ``cache_dir`` (``--cache-dir``, for read-only cassette mounts)."""
+    if cache_dir is None:
+        return root / CACHE_DIR
+    key = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
+    return cache_dir / f"{root.resolve().name or 'root'}-{key}"
 
 
-def cache_get(root: Path, digest: str) -> Cassette | None:
+def _cache_file(folder: Path, digest: str) -> Path:
+    return folder / f"{digest}.{_CACHE_TAG}.marshal"
+
+
+def cache_get(folder: Path, digest: str) -> Cassette | None:
     """The cached cassette of that content, or None when there is no usable entry."""
     try:
-        data = _cache_file(root, digest).read_bytes()
+        data = _cache_file(folder, digest).read_bytes()
         return _from_plain(marshal.loads(data))
     except (OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
         return None
 
 
-def cache_put(root: Path, digest: str, cassette: Cassette) -> None:
+def cache_put(folder: Path, digest: str, cassette: Cassette) -> None:
     """Best effort: a read-only checkout simply runs without the cache."""
     try:
-        folder = root / CACHE_DIR
         if not folder.exists():
             folder.mkdir(parents=True, exist_ok=True)
             (folder / ".gitignore").write_text("# derived by o2ims-replay; safe to delete\n*\n")
-        atomic_write(_cache_file(root, digest), marshal.dumps(_to_plain(cassette)))
+        atomic_write(_cache_file(folder, digest), marshal.dumps(_to_plain(cassette)))
     except (OSError, ValueError):
         pass
 
 
-def cache_prune(root: Path, loaded: Mapping[str, str]) -> None:
-    """Record which file has which digest; delete entries no existing cassette file still uses."""
-    folder = root / CACHE_DIR
+def cache_prune(root: Path, folder: Path, loaded: Mapping[str, str]) -> None:
+    """Record which file has which digest (in ``folder``, the cache of the cassettes under ``root``);
+    delete entries no existing cassette file still uses."""
     if not folder.is_dir():
         return
     index_path = folder / _CACHE_INDEX

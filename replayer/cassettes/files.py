@@ -126,16 +126,38 @@ class CassetteWriter:
 
 
 def find_cassettes(paths: Iterable[str | Path]) -> Iterator[tuple[Path, Path]]:
-    """Yield (file, root) for every cassette file under the given files and folders, sorted."""
+    """Yield (file, root) for every cassette file under the given files and folders, sorted.
+
+    Inside a folder, any hidden part of the path is skipped (dot-files, ``.o2replay-cache/``, and the
+    ``..<timestamp>/`` and ``..data`` entries a Kubernetes ConfigMap volume keeps its files in behind the
+    visible links), and a file reached twice (a link and its target, or two overlapping paths) is
+    yielded once, under the first name found.
+    """
+    seen: set[Path] = set()
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.suffix in CASSETTE_SUFFIXES and f.is_file() and CACHE_DIR not in f.parts \
-                        and not f.name.startswith("."):
+                if f.suffix not in CASSETTE_SUFFIXES or _hidden(f.relative_to(p)) or not f.is_file():
+                    continue
+                if _first(f, seen):
                     yield f, p
         elif p.exists():
-            yield p, p.parent
+            if _first(p, seen):
+                yield p, p.parent
         else:
             raise CassetteError(p, "no such file or directory")
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
+
+
+def _first(path: Path, seen: set[Path]) -> bool:
+    """True the first time a file (by its real path) is seen."""
+    real = path.resolve()
+    if real in seen:
+        return False
+    seen.add(real)
+    return True
 

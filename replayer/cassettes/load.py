@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from replayer.cassettes.cache import cache_get, cache_prune, cache_put
+from replayer.cassettes.cache import cache_folder, cache_get, cache_prune, cache_put
 from replayer.cassettes.files import find_cassettes
 from replayer.cassettes.model import Cassette
 from replayer.cassettes.yaml import gc_paused, parse_cassette
@@ -42,30 +42,36 @@ def load_cassette(path: str | Path) -> Cassette:
 
 
 
-def load_cassettes(paths: Iterable[str | Path], *, use_cache: bool = True) -> list[LoadedCassette]:
-    """Load every cassette under the given paths, using the derived cache when it is valid."""
+def load_cassettes(paths: Iterable[str | Path], *, use_cache: bool = True,
+                   cache_dir: str | Path | None = None) -> list[LoadedCassette]:
+    """Load every cassette under the given paths, using the derived cache when it is valid.
+
+    The cache lives in ``.o2replay-cache/`` beside the cassettes, or under ``cache_dir`` (one subfolder
+    per cassette folder) when the cassettes are on a read-only mount.
+    """
     with gc_paused():
-        return _load_all(paths, use_cache)
+        return _load_all(paths, use_cache, None if cache_dir is None else Path(cache_dir))
 
 
-def _load_all(paths: Iterable[str | Path], use_cache: bool) -> list[LoadedCassette]:
+def _load_all(paths: Iterable[str | Path], use_cache: bool, cache_dir: Path | None) -> list[LoadedCassette]:
     out = []
     seen: dict[Path, dict[str, str]] = {}  # root -> {name: digest} loaded now, to prune the cache
     for f, root in find_cassettes(paths):
         data = _read(f)
         digest = hashlib.blake2b(data, digest_size=20).hexdigest()
-        cassette = cache_get(root, digest) if use_cache else None
+        folder = cache_folder(root, cache_dir)
+        cassette = cache_get(folder, digest) if use_cache else None
         if cassette is None:
             cassette = parse_cassette(data, f)
             if use_cache:
-                cache_put(root, digest, cassette)
+                cache_put(folder, digest, cassette)
         del data
         name = f.relative_to(root).as_posix() if f.is_relative_to(root) else f.name
         out.append(LoadedCassette(f, name, digest, cassette))
         seen.setdefault(root, {})[name] = digest
     if use_cache:
         for root, names in seen.items():
-            cache_prune(root, names)
+            cache_prune(root, cache_folder(root, cache_dir), names)
     return out
 
 

@@ -2,13 +2,14 @@
 
 The proxy runs as a child process (the same Python); its log lines are read back to print the
 listening address and a live count of recorded exchanges. Ctrl-C or SIGTERM stops it cleanly: the
-addon's final flush completes the cassette before we exit. Flags > ``record:`` in .o2replay.yaml >
-defaults.
+addon's final flush completes the cassette before we exit. Flags > ``O2REPLAY_*`` environment
+variables > ``record:`` in .o2replay.yaml > defaults.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import ipaddress
 import re
 import signal
@@ -68,7 +69,7 @@ def register(subs: Any) -> None:
                    help="the O2IMS base URL (reverse mode) or the next proxy (upstream mode), http(s)://host[:port]")
     p.add_argument("--cassette", metavar="PATH", help="cassette file to write (vcrpy YAML), e.g. cassettes/lab.yaml")
     p.add_argument("--listen", metavar="HOST:PORT", help=f"where the proxy listens (default {_DEFAULT_LISTEN}; port 0 "
-                   "picks a free one)")
+                   "picks a free one; the container image sets 0.0.0.0:8080)")
     p.add_argument("--mode", choices=_MODES, help="proxy mode (default reverse)")
     p.add_argument("--record-mode", choices=[m.value for m in RecordMode],
                    help="once (default): only a missing/empty cassette; new_episodes: append unrecorded requests; "
@@ -157,7 +158,7 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 def _merged(args: argparse.Namespace) -> dict[str, Any]:
-    """Flags over the ``record:`` section of .o2replay.yaml over defaults."""
+    """Flags (and O2REPLAY_* variables, already in ``args``) over the ``record:`` section over defaults."""
     project = load_config()
     section = project.section("record")
     where = project.path or ".o2replay.yaml"
@@ -319,6 +320,13 @@ def _startup_error(lines: list[str]) -> str:
     return msgs[-1] if msgs else ""
 
 
+def _have_mitmproxy() -> bool:
+    try:
+        return importlib.util.find_spec("mitmproxy") is not None
+    except ImportError:  # a finder that refuses it says so by raising
+        return False
+
+
 def _client_pem(ra: RecordArgs, folder: Path) -> RecordArgs:
     """mitmproxy wants the client certificate and its key in one PEM: join separate files into a private one."""
     if not ra.client_key:
@@ -332,7 +340,11 @@ def _client_pem(ra: RecordArgs, folder: Path) -> RecordArgs:
 def run(args: argparse.Namespace) -> int:
     """Run `o2replay record`."""
     with tempfile.TemporaryDirectory(prefix="o2replay-record-") as private:
-        return _run(_client_pem(validate(args), Path(private)), args.verbose)
+        ra = _client_pem(validate(args), Path(private))
+        if not _have_mitmproxy():
+            raise UsageError("recording needs mitmproxy, which is not installed here (the serve image has none: "
+                             "use the record image, or pip install o2ims-replay)")
+        return _run(ra, args.verbose)
 
 
 def _run(ra: RecordArgs, verbose: bool) -> int:

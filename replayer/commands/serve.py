@@ -1,20 +1,25 @@
 """``o2replay serve``: answer O2IMS requests from cassettes (docs/replay.md).
 
-Precedence: a flag beats ``replay:`` in ``.o2replay.yaml``, which beats the built-in default.
+Precedence: a flag beats its ``O2REPLAY_*`` environment variable, which beats ``replay:`` in
+``.o2replay.yaml``, which beats the built-in default.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import asyncio
+import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from replayer.project_file import load_config
 from replayer.matching import OnExhausted
 
-__all__ = ["register", "run", "FLAG_KEYS"]
+if TYPE_CHECKING:
+    from replayer.server.config import ServeConfig
+
+__all__ = ["register", "run", "settings", "FLAG_KEYS"]
 
 _EPILOG = """\
 examples:
@@ -29,7 +34,7 @@ examples:
 #: Flags whose value feeds ServeConfig (dest -> replay: key).
 FLAG_KEYS = ("cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic",
              "profile", "latency", "workers", "watch", "log_format", "access_log", "admin_token", "auth",
-             "auth_tokens", "journal_size", "page_size",
+             "auth_tokens", "journal_size", "page_size", "cache_dir", "admin_token_file", "ready_file",
              "tls", "tls_cert", "tls_key", "tls_dir", "tls_san", "tls_client_ca",
              "oauth_clients", "oauth_issuer", "oauth_audience", "oauth_jwks", "oauth_roles_claim", "oauth_token_ttl")
 
@@ -45,7 +50,7 @@ def register(subs: Any) -> None:
     p.add_argument("cassettes", nargs="*", default=None, metavar="CASSETTE_OR_DIR",
                    help="cassette files or folders (default: replay.cassettes, else cassettes/)")
     p.add_argument("--config", metavar="FILE", help="config file (default: the nearest .o2replay.yaml)")
-    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1; the container image sets 0.0.0.0)")
     p.add_argument("--port", type=int, help="port (default 30205; 0 picks a free one)")
     p.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
                    help="a miss gets --miss-status (404) ProblemDetails listing the nearest recorded requests")
@@ -65,6 +70,8 @@ def register(subs: Any) -> None:
     p.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=None, help="log every request")
     p.add_argument("--admin-token", metavar="TOKEN",
                    help="require this bearer token on /__admin/ (default: loopback clients only)")
+    p.add_argument("--admin-token-file", metavar="FILE",
+                   help="read the admin token from this file (a mounted Secret; not visible in ps or the pod spec)")
     p.add_argument("--auth", choices=("none", "bearer", "oauth2"),
                    help="require a bearer token on O2IMS requests: one of --auth-tokens, or an OAuth2 JWT with the "
                         "role the operation needs (embedded token endpoint, or --oauth-jwks)")
@@ -95,7 +102,13 @@ def register(subs: Any) -> None:
     p.add_argument("--page-size", type=int,
                    help="page size of derived and synthetic collection answers, with nextpage_opaque_marker "
                         "(default: no paging for derived answers, the profile's paging for synthetic ones)")
+    p.add_argument("--ready-file", metavar="PATH",
+                   help="once listening, write {\"url\", \"host\", \"port\", \"pid\", \"workers\"} as JSON here "
+                        "(removed on exit); with --port 0 this is how a script learns the port")
     p.add_argument("--journal-size", type=int, help="requests kept for /__admin/requests (default 1000)")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="keep the load cache here instead of .o2replay-cache/ beside the cassettes "
+                        "(for read-only cassette mounts)")
     p.add_argument("--no-cache", action="store_true", help="do not use or write .o2replay-cache/")
     p.set_defaults(func=run)
 
@@ -107,10 +120,8 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     return flags
 
 
-def _prepare_security(config: Any) -> Any:
+def _prepare_security(config: ServeConfig) -> ServeConfig:
     """Make the local CA once (before any worker forks) and say where it is; one signing key for all workers."""
-    from dataclasses import replace
-
     from replayer.errors import UsageError
     from replayer.server.tls import resolve_tls
 
@@ -128,19 +139,24 @@ def _prepare_security(config: Any) -> Any:
     return config
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run ``o2replay serve``; CassetteError and UsageError reach the CLI (one line, exit 2)."""
-    from dataclasses import replace
-
+def settings(args: argparse.Namespace) -> ServeConfig:
+    """The server's settings: flags > O2REPLAY_* variables (already in ``args``) > ``replay:`` > defaults."""
     from replayer.server.config import serve_config
-    from replayer.server.logs import configure_logging
-    from replayer.server.state import load_set
-    from replayer.server.workers import banner, run_workers, serve_forever
 
     project = load_config(args.config)
-    config = serve_config(_flags(args), project.section("replay"), config_path=project.path)
-    if args.no_cache:
-        config = replace(config, use_cache=False)
+    config = serve_config(_flags(args), project.section("replay"), config_path=project.path,
+                          origins=getattr(args, "env_origins", None))
+    return replace(config, use_cache=False) if args.no_cache else config
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``o2replay serve``; CassetteError and UsageError reach the CLI (one line, exit 2)."""
+    from replayer.server.announce import ReadyFile, banner
+    from replayer.server.logs import configure_logging
+    from replayer.server.state import load_set
+    from replayer.server.workers import run_workers, serve_forever
+
+    config = settings(args)
     configure_logging(config.log_format, access_log=config.access_log)
     if config.paths == ("cassettes",) and not Path("cassettes").exists():
         # The default folder is optional (serve the synthetic model alone), but say so: running from the
@@ -150,12 +166,16 @@ def run(args: argparse.Namespace) -> int:
         config = replace(config, paths=())
     config = _prepare_security(config)
     live = load_set(config.paths, config.match_on, use_cache=config.use_cache,
-                     page_size=config.page_size)
-    if config.workers > 1:
-        return run_workers(config, live, lambda line: print(line, flush=True))
+                     page_size=config.page_size, cache_dir=config.cache_dir)
+    ready_file = ReadyFile(config)
+    try:
+        if config.workers > 1:
+            return run_workers(config, live, ready_file.announce)
 
-    def ready(url: str, docs: bool) -> None:
-        print(banner(config, live, url, docs), flush=True)
+        def ready(url: str, docs: bool) -> None:
+            ready_file.announce(banner(config, live, url, docs))
 
-    asyncio.run(serve_forever(config, live, on_ready=ready))
-    return 0
+        asyncio.run(serve_forever(config, live, on_ready=ready))
+        return 0
+    finally:
+        ready_file.remove()

@@ -65,8 +65,14 @@ async def health(request: web.Request) -> web.StreamResponse:
 
 
 async def metrics(request: web.Request) -> web.StreamResponse:
-    """``GET /metrics``: Prometheus text."""
-    return web.Response(body=_rt(request).metrics.render().encode(), headers={"Content-Type": METRICS_TYPE})
+    """``GET /metrics``: Prometheus text; under ``--workers N``, the sum over every worker."""
+    rt = _rt(request)
+    if rt.peers:
+        from replayer.server.peers import merged_metrics
+
+        return web.Response(body=(await merged_metrics(rt)).render().encode(),
+                            headers={"Content-Type": METRICS_TYPE})
+    return web.Response(body=rt.metrics.render().encode(), headers={"Content-Type": METRICS_TYPE})
 
 
 async def cassettes(request: web.Request) -> web.StreamResponse:

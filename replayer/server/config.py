@@ -25,6 +25,7 @@ __all__ = [
     "parse_latency",
     "parse_fault",
     "read_tokens",
+    "read_secret",
     "serve_config",
     "REPLAY_KEYS",
 ]
@@ -145,6 +146,8 @@ class ServeConfig:
     journal_size: int = 1000
     page_size: int | None = None  # derived collection answers: None serves every match on one page
     use_cache: bool = True
+    cache_dir: str | None = None  # None: .o2replay-cache/ beside the cassettes
+    ready_file: str | None = None  # written once listening: {"url", "host", "port", ...}
     # HTTPS and mutual TLS (docs/security.md)
     tls: str | None = None  # "auto": a local CA and server certificate in tls_dir
     tls_cert: str | None = None
@@ -179,7 +182,7 @@ class ServeConfig:
 REPLAY_KEYS = (
     "cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic", "profile",
     "latency", "faults", "workers", "watch", "watch_interval", "log_format", "access_log", "admin_token",
-    "auth", "auth_tokens", "journal_size", "page_size",
+    "auth", "auth_tokens", "journal_size", "page_size", "cache_dir", "admin_token_file", "ready_file",
     "tls", "tls_cert", "tls_key", "tls_dir", "tls_san", "tls_client_ca",
     "oauth_clients", "oauth_issuer", "oauth_audience", "oauth_jwks", "oauth_roles_claim", "oauth_token_ttl",
 )
@@ -195,6 +198,17 @@ def read_tokens(path: str | Path) -> frozenset[str]:
     if not tokens:
         raise ValueError(f"{path}: no token in file (one token per line)")
     return tokens
+
+
+def read_secret(path: str | Path) -> str:
+    """A secret kept in a file (a mounted Kubernetes Secret): its content without surrounding whitespace."""
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: cannot read: {getattr(e, 'strerror', None) or e}") from None
+    if not text or "\n" in text:
+        raise ValueError(f"{path}: expected one secret on one line, got {'nothing' if not text else 'several lines'}")
+    return text
 
 
 def _bool(value: Any, where: str) -> bool:
@@ -262,8 +276,11 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
         if not isinstance(value, list):
             raise ValueError(f"{where} must be a list of fault rules")
         cfg["faults"] = tuple(parse_fault(r, f"{where}[{i}]") for i, r in enumerate(value))
-    elif key == "profile":  # like cassettes and auth_tokens: relative to the config file
+    elif key in ("profile", "cache_dir", "ready_file"):  # like cassettes: relative to the config file
         cfg[key] = None if value is None else str(base / str(value))
+    elif key == "admin_token_file":
+        p = Path(str(value))
+        cfg["admin_token"] = read_secret(p if p.is_absolute() else base / p)
     elif key in ("host", "admin_token"):
         cfg[key] = None if value is None else str(value)
     elif key.startswith(("tls", "oauth")):
@@ -335,9 +352,13 @@ def _usage(where: str, e: ValueError) -> UsageError:
 
 
 def serve_config(
-    flags: Mapping[str, Any], section: Mapping[str, Any] | None = None, *, config_path: Path | None = None
+    flags: Mapping[str, Any], section: Mapping[str, Any] | None = None, *, config_path: Path | None = None,
+    origins: Mapping[str, str] | None = None,
 ) -> ServeConfig:
-    """Merge flags (None: not given) over the ``replay:`` section over defaults; raise UsageError."""
+    """Merge flags (None: not given) over the ``replay:`` section over defaults; raise UsageError.
+
+    ``origins`` names the environment variable a flag's value came from (errors then name it).
+    """
     cfg: dict[str, Any] = {}
     file_base = config_path.parent if config_path else Path(".")
     where_file = f"{config_path or '.o2replay.yaml'}: replay."
@@ -350,7 +371,7 @@ def serve_config(
     for key, value in flags.items():
         if value is None:
             continue
-        where = "--" + key.replace("_", "-")
+        where = (origins or {}).get(key) or "--" + key.replace("_", "-")
         try:
             _apply(cfg, key, value, where, Path("."))
         except ValueError as e:

@@ -1,4 +1,11 @@
-"""Logging for ``o2replay serve``: ``--log-format text`` (one readable line) or ``json`` (one object a line)."""
+"""Logging for ``o2replay serve``: ``--log-format text`` (one readable line) or ``json`` (one object a line).
+
+With ``--access-log`` every request is one line carrying method, path, route template, status, answer
+source (cassette, derived, synthetic, miss, admin...), session, interaction and duration, and who the
+client is when it says so (certificate subject under mutual TLS, token principal under OAuth2); under
+JSON they are fields of the object. The fields are read from the finished response (the handlers already mark it
+with ``X-Replay-Source`` and ``X-Replay-Interaction``), so the hot path does no logging work.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +13,77 @@ import json
 import logging
 import sys
 from datetime import datetime, timezone
+from typing import Any
 
-__all__ = ["configure_logging", "JsonFormatter"]
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from replayer.matching import normalise_path
+from replayer.server.handlers import SESSION_HEADER
+from replayer.server.o2ims_bridge import template_of
+from replayer.server.state import INTERACTION, SOURCE
+from replayer.server.tls import IDENTITY, peer_subject
+
+__all__ = ["configure_logging", "JsonFormatter", "AccessLogger", "access_fields"]
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: time, level, logger, message (and exc when there is one)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        doc = {
+        doc: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,  # which worker, under --workers N
             "message": record.getMessage(),
         }
+        access = getattr(record, "access", None)
+        if isinstance(access, dict):
+            doc.update(access)
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)
         return json.dumps(doc, ensure_ascii=False)
+
+
+def _route(request: web.BaseRequest) -> str:
+    """The route template: the aiohttp route for our own endpoints, the O2IMS template for replayed ones."""
+    match_info = getattr(request, "match_info", None)
+    route = getattr(match_info, "route", None)
+    canonical = getattr(getattr(route, "resource", None), "canonical", "") or ""
+    if canonical and "{tail" not in canonical:
+        return str(canonical)
+    return template_of(normalise_path(request.path))
+
+
+def access_fields(request: web.BaseRequest, response: web.StreamResponse, seconds: float) -> dict[str, Any]:
+    """The fields of one access-log line."""
+    return {
+        "method": request.method,
+        "path": request.raw_path,
+        "route": _route(request),
+        "status": response.status,
+        "source": response.headers.get(SOURCE, "admin" if request.path.startswith("/__admin") else "server"),
+        "session": request.headers.get(SESSION_HEADER) or "default",
+        "interaction": response.headers.get(INTERACTION),
+        "duration_ms": round(seconds * 1000, 3),
+        "remote": request.remote,
+        "client": peer_subject(request),  # the verified client certificate's subject (mutual TLS)
+        "user": request.get(IDENTITY),  # the token's principal (--auth oauth2)
+    }
+
+
+class AccessLogger(AbstractAccessLogger):
+    """aiohttp's access-log hook: one line per request with the fields of ``access_fields``."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        f = access_fields(request, response, time)
+        who = "".join(f' {k}="{f[k]}"' for k in ("client", "user") if f[k])
+        self.logger.info(
+            '%s "%s %s HTTP/%d.%d" %d %s route=%s session=%s interaction=%s %.1fms%s',
+            f["remote"], f["method"], f["path"], request.version.major, request.version.minor, f["status"],
+            f["source"], f["route"], f["session"], f["interaction"] or "-", f["duration_ms"], who,
+            extra={"access": f})
 
 
 def configure_logging(fmt: str = "text", *, access_log: bool = False) -> None:

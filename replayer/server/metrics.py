@@ -3,11 +3,16 @@
 ``o2replay_requests_total{source,route,status}`` counts requests by where the answer came from
 (cassette, derived, synthetic, miss, admin...), route template and status;
 ``o2replay_request_duration_seconds`` is a latency histogram by source.
+
+Under ``--workers N`` every worker counts its own requests; ``snapshot()`` and ``Metrics.merged()`` let
+the worker that answers a scrape add up all of them (replayer/server/peers.py).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["Metrics", "BUCKETS", "CONTENT_TYPE", "MAX_SERIES"]
 
@@ -45,6 +50,31 @@ class Metrics:
             self.sums[source] = 0.0
         counts[bisect_left(BUCKETS, seconds)] += 1
         self.sums[source] += seconds
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every count as plain JSON-able data (what one worker sends to the one answering a scrape)."""
+        return {"requests": [[s, r, st, n] for (s, r, st), n in self.requests.items()],
+                "buckets": self.buckets, "sums": self.sums, "reloads": self.reloads, "gauges": self.gauges}
+
+    @classmethod
+    def merged(cls, snapshots: Iterable[dict[str, Any]]) -> Metrics:
+        """The sum of several workers' snapshots: counters and histograms add up; a gauge (what is loaded)
+        is the same in every worker after a reload, so the highest value stands for all."""
+        total = cls()
+        for snap in snapshots:
+            for source, route, status, n in snap["requests"]:
+                key = (str(source), str(route), int(status))
+                total.requests[key] = total.requests.get(key, 0) + int(n)
+            for source, counts in snap["buckets"].items():
+                mine = total.buckets.setdefault(source, [0] * (len(BUCKETS) + 1))
+                for i, n in enumerate(counts):
+                    mine[i] += int(n)
+                total.sums[source] = total.sums.get(source, 0.0) + float(snap["sums"][source])
+            for result, n in snap["reloads"].items():
+                total.reloads[result] = total.reloads.get(result, 0) + int(n)
+            for name, value in snap["gauges"].items():
+                total.gauges[name] = max(total.gauges.get(name, float(value)), float(value))
+        return total
 
     def render(self) -> str:
         """The exposition text."""

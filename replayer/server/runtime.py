@@ -36,7 +36,7 @@ class Runtime:
         self.config = config
         self.live = live if live is not None else (
             load_set(config.paths, config.match_on, use_cache=config.use_cache,
-                     page_size=config.page_size) if config.paths
+                     page_size=config.page_size, cache_dir=config.cache_dir) if config.paths
             else empty_set(config.match_on))
         self.cursors = Cursors(config.on_exhausted)
         self.journal = Journal(config.journal_size)
@@ -54,6 +54,8 @@ class Runtime:
         #: A sequence of one answers every time unless ``on_exhausted: 404`` counts plays.
         self.single_repeats = config.on_exhausted is not OnExhausted.NOT_FOUND
         self.started = time.time()
+        #: Under --workers N: the other workers' private sockets, asked for their metrics on a scrape.
+        self.peers: tuple[str, ...] = ()
         self._reload_lock = asyncio.Lock()
         self._update_gauges()
 
@@ -69,7 +71,8 @@ class Runtime:
             cfg = self.config
             try:
                 new = await loop.run_in_executor(None, lambda: load_set(
-                    cfg.paths, cfg.match_on, use_cache=cfg.use_cache, page_size=cfg.page_size))
+                    cfg.paths, cfg.match_on, use_cache=cfg.use_cache, page_size=cfg.page_size,
+                    cache_dir=cfg.cache_dir))
             except ReplayerError as e:
                 self.metrics.reloads["error"] += 1
                 log.error("reload failed, still serving the previous cassettes: %s", e)

@@ -112,9 +112,9 @@ class LoadedSet:
 
 
 def load_set(paths: Iterable[str | Path], match_on: MatchOn, *, use_cache: bool = True,
-             page_size: int | None = None) -> LoadedSet:
+             page_size: int | None = None, cache_dir: str | None = None) -> LoadedSet:
     """Load, index and prepare every cassette under ``paths``; raises CassetteError on a bad file."""
-    loaded = load_cassettes(list(paths), use_cache=use_cache)
+    loaded = load_cassettes(list(paths), use_cache=use_cache, cache_dir=cache_dir)
     # Indexing builds several objects per interaction and none holds a cycle: with the cyclic GC on, its
     # collections walk everything loaded so far again and again (100k interactions: 3.3 s instead of 1.4 s).
     with gc_paused():

@@ -1,4 +1,4 @@
-"""HTTPS and mutual TLS for the replay server: the SSL context, the client's certificate, the access log.
+"""HTTPS and mutual TLS for the replay server: the SSL context, the client's certificate (for the access log).
 
 ``--tls auto`` makes (once) a local CA and a server certificate (replayer/security/certs.py); ``--tls-cert`` /
 ``--tls-key`` serve a given one. With ``--tls-client-ca`` the handshake requires a client certificate signed
@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from aiohttp.abc import AbstractAccessLogger
 
 from replayer.security.certs import default_names, ensure_ca, ensure_server_cert
 from replayer.server.config import ServeConfig
 
-__all__ = ["ServerTLS", "resolve_tls", "ssl_context", "peer_subject", "peer_thumbprint", "ClientAccessLogger", "access_log_class",
-           "CLIENT", "IDENTITY"]
+__all__ = ["ServerTLS", "resolve_tls", "ssl_context", "peer_subject", "peer_thumbprint", "CLIENT",
+           "IDENTITY"]
 
 #: The client of the request being handled (certificate subject, token principal), for the journal.
 CLIENT: contextvars.ContextVar[tuple[str | None, str | None]] = contextvars.ContextVar(
@@ -108,21 +107,3 @@ def peer_thumbprint(request: web.BaseRequest) -> str | None:
         return None
     return base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode("ascii")
 
-
-def access_log_class(config: ServeConfig) -> dict[str, Any]:
-    """AppRunner keywords: the client-aware access log when mutual TLS or authentication is on."""
-    if config.tls_client_ca or config.oauth or config.auth_tokens is not None:
-        return {"access_log_class": ClientAccessLogger}
-    return {}
-
-
-class ClientAccessLogger(AbstractAccessLogger):
-    """aiohttp's access line plus who the client is: ``client="CN=..."`` and ``user="..."`` (token principal)."""
-
-    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        remote = request.remote or "-"
-        subject = peer_subject(request) or "-"
-        user = request.get(IDENTITY) or "-"
-        self.logger.info('%s "%s %s HTTP/%d.%d" %d %s %.6fs client="%s" user="%s"', remote, request.method,
-                         request.path_qs, request.version.major, request.version.minor, response.status,
-                         response.body_length, time, subject, user)

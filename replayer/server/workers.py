@@ -2,14 +2,18 @@
 
 The parent loads and indexes the cassettes once (a bad file exits 2 before any fork), resolves the
 port (0 picks a free one), forks the workers, waits until each is listening, prints the one banner and
-forwards SIGTERM/SIGINT. Each worker has its own cursors, journal and metrics: send one session's
-sequence to one worker (or run one worker) when sequence order matters.
+forwards SIGTERM/SIGINT. Each worker has its own cursors and journal: send one session's sequence to one
+worker (or run one worker) when sequence order matters. Metrics are counted per worker and added up by
+the worker that answers ``/metrics`` (replayer/server/peers.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import shutil
+import tempfile
 import os
 import signal
 import socket
@@ -21,33 +25,17 @@ from typing import Any
 from aiohttp import web
 
 from replayer.errors import UsageError
+from replayer.server.announce import Banner, banner
 from replayer.server.app import create_app
 from replayer.server.config import ServeConfig
 from replayer.server.keys import RUNTIME
-from replayer.server.tls import access_log_class, resolve_tls, ssl_context
+from replayer.server.logs import AccessLogger
+from replayer.server.peers import peer_site, peer_socket
 from replayer.server.runtime import log
 from replayer.server.state import LoadedSet
+from replayer.server.tls import resolve_tls, ssl_context
 
-__all__ = ["serve_forever", "run_workers", "banner"]
-
-
-def banner(config: ServeConfig, live: LoadedSet, url: str, docs: bool) -> str:
-    """The one start-up line: URL, cassettes and interactions, mode, docs URL."""
-    parts = [f"o2replay serve: {url}",
-             f"{len(live.cassettes)} cassettes, {live.interactions} interactions",
-             f"mode: {config.mode}, match on {config.match_on}, on exhausted {config.on_exhausted}",
-             f"workers: {config.workers}"]
-    if config.oauth:
-        parts.append(f"auth: oauth2, jwks {config.oauth_jwks}" if config.oauth_jwks
-                     else f"auth: oauth2, tokens at {url}/oauth/token")
-    elif config.auth_tokens is not None:
-        parts.append("auth: bearer")
-    if config.tls_client_ca:
-        parts.append("mutual TLS")
-    if docs:
-        parts.append(f"docs: {url}/docs")
-    parts.append(f"admin: {url}/__admin/cassettes")
-    return " | ".join(parts)
+__all__ = ["serve_forever", "run_workers"]
 
 
 def _has_docs(app: web.Application) -> bool:
@@ -68,17 +56,30 @@ def _ssl(config: ServeConfig) -> ssl.SSLContext | None:
 
 
 async def serve_forever(config: ServeConfig, live: LoadedSet, *, port: int | None = None, reuse_port: bool = False,
-                        on_ready: Callable[[str, bool], None] | None = None) -> None:
-    """Serve until SIGTERM or SIGINT, then shut down gracefully (in-flight requests finish)."""
+                        on_ready: Callable[[str, bool], None] | None = None,
+                        peers: tuple[str, tuple[str, ...]] | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down gracefully (in-flight requests finish).
+
+    ``peers``: this worker's private socket and the other workers' (``--workers N``: /metrics adds up).
+    """
     app = create_app(config, live=live)
+    async with contextlib.AsyncExitStack() as stack:
+        if peers is not None:
+            app[RUNTIME].peers = peers[1]
+            await stack.enter_async_context(peer_site(app[RUNTIME], peers[0]))
+        await _serve(app, config, port, reuse_port, on_ready)
+
+
+async def _serve(app: web.Application, config: ServeConfig, port: int | None, reuse_port: bool,
+                 on_ready: Callable[[str, bool], None] | None) -> None:
     ctx = _ssl(config)
     # The loaded set is long-lived: move it out of the collector's generations so a full collection
     # does not walk 100k interactions in the middle of serving (a p99 spike otherwise). No gc.collect()
     # first: loading makes no cyclic garbage (a collect found none) and it costs 0.55 s at 100k.
     gc.freeze()
     access = log.getChild("access") if config.access_log else None
-    runner = web.AppRunner(app, access_log=access, handle_signals=False, shutdown_timeout=10.0,
-                           **access_log_class(config))
+    runner = web.AppRunner(app, access_log=access, access_log_class=AccessLogger, handle_signals=False,
+                           shutdown_timeout=10.0)
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port if port is None else port,
@@ -129,7 +130,8 @@ def _die_with_parent() -> None:
         pass
 
 
-def _child(config: ServeConfig, live: LoadedSet, port: int, ready_w: int, parent: int) -> None:
+def _child(config: ServeConfig, live: LoadedSet, port: int, ready_w: int, parent: int,
+           peers: tuple[str, tuple[str, ...]]) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     _die_with_parent()
@@ -142,7 +144,7 @@ def _child(config: ServeConfig, live: LoadedSet, port: int, ready_w: int, parent
 
     code = 0
     try:
-        asyncio.run(serve_forever(config, live, port=port, reuse_port=True, on_ready=ready))
+        asyncio.run(serve_forever(config, live, port=port, reuse_port=True, on_ready=ready, peers=peers))
     except BaseException as e:  # noqa: BLE001 - a worker reports and exits, never returns into the parent's code
         log.error("worker %d failed: %s", os.getpid(), e)
         code = 1
@@ -152,10 +154,20 @@ def _child(config: ServeConfig, live: LoadedSet, port: int, ready_w: int, parent
         os._exit(code)
 
 
-def run_workers(config: ServeConfig, live: LoadedSet, print_line: Callable[[str], Any]) -> int:
+def run_workers(config: ServeConfig, live: LoadedSet, announce: Callable[[Banner], Any]) -> int:
     """Fork ``config.workers`` processes on one port; returns the exit code once they have stopped."""
     holder = _resolve_port(config.host, config.port)
     port = holder.getsockname()[1]
+    sockets = tempfile.mkdtemp(prefix="o2replay-workers-")
+    try:
+        return _run_workers(config, live, announce, holder, port, sockets)
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+def _run_workers(config: ServeConfig, live: LoadedSet, announce: Callable[[Banner], Any], holder: socket.socket,
+                 port: int, sockets: str) -> int:
+    paths = [peer_socket(sockets, i) for i in range(config.workers)]
     pids: list[int] = []
     stopping: list[bool] = []
 
@@ -168,12 +180,13 @@ def run_workers(config: ServeConfig, live: LoadedSet, print_line: Callable[[str]
     signal.signal(signal.SIGINT, forward)
     ready_r, ready_w = os.pipe()
     parent = os.getpid()
-    for _ in range(config.workers):
+    for index in range(config.workers):
         pid = os.fork()
         if pid == 0:
             os.close(ready_r)
             holder.close()
-            _child(config, live, port, ready_w, parent)
+            _child(config, live, port, ready_w, parent,
+                   (paths[index], tuple(p for i, p in enumerate(paths) if i != index)))
         pids.append(pid)
         if stopping:
             _stop(pids)
@@ -195,7 +208,7 @@ def run_workers(config: ServeConfig, live: LoadedSet, print_line: Callable[[str]
         log.error("a worker failed to start")
         return 1
     if not stopping:
-        print_line(banner(config, live, _url(config.host, port, config.scheme), b"D" in flags))
+        announce(banner(config, live, _url(config.host, port, config.scheme), b"D" in flags))
     return _supervise(pids, stopping)
 
 

@@ -34,7 +34,7 @@ from replayer.cassettes.model import (
     cassette_from_dict,
     normalise_message,
 )
-from replayer.cassettes.cache import cache_put
+from replayer.cassettes.cache import cache_folder, cache_put
 from replayer.cassettes.files import CACHE_DIR, CassetteWriter, atomic_write, find_cassettes
 from replayer.cassettes.load import load_cassette, load_cassettes
 from replayer.cassettes.yaml import dump_cassette, parse_cassette
@@ -232,7 +232,7 @@ def test_cache_is_keyed_on_content(tmp_path: Path) -> None:
     [first] = load_cassettes([tmp_path])
     # Forge the entry: a hit must come from the cache, so the forged content shows through ...
     forged = Cassette(first.cassette.interactions[:1], {"forged": True})
-    cache_put(tmp_path, first.digest, forged)
+    cache_put(cache_folder(tmp_path), first.digest, forged)
     assert load_cassettes([tmp_path])[0].cassette == forged
     assert load_cassettes([tmp_path], use_cache=False)[0].cassette == first.cassette
     # ... and any change of the file's bytes misses it.
