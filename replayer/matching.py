@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
+from replayer import limits
 from replayer.cassettes.model import Interaction, InteractionKind, Request, header_value
 from replayer.o2ims.routes import normalise_path
 
@@ -134,7 +135,7 @@ def canonical_body(body: bytes) -> bytes:
     first = body.lstrip()[:1]
     if first in (b"{", b"[", b'"') or first.isdigit():
         try:
-            doc = json.loads(body)
+            doc = limits.loads(body)
         except ValueError:
             return body
         return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -346,7 +347,7 @@ def _body_differences(asked: Any, recorded: Any) -> list[str]:
     if asked is None or asked == recorded:
         return []
     try:
-        a, r = json.loads(asked or b"null"), json.loads(recorded or b"null")
+        a, r = limits.loads(asked or b"null"), limits.loads(recorded or b"null")
     except ValueError:
         return ["body differs (not JSON)"]
     out: list[str] = []

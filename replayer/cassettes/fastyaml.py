@@ -31,7 +31,9 @@ from typing import Any
 import yaml
 from yaml.nodes import ScalarNode
 
-__all__ = ["Unsupported", "load"]
+from replayer.limits import MAX_DEPTH
+
+__all__ = ["Unsupported", "Memo", "load"]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -46,12 +48,15 @@ _SIMPLE_TAGS = frozenset(
 _ODD_CHARS = re.compile(
     "[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
-_SINGLE = re.compile(r"'((?:[^']|'')*)'")
-_SINGLE_ANY = re.compile(r"'((?:[^']|'')*)'")  # matched at an offset, across line breaks
-_DOUBLE_ANY = re.compile(r'"((?:[^"\\]|\\[\s\S])*)"')
-_DOUBLE = re.compile(r'"((?:[^"\\]|\\.)*)"')
+# Quoted scalars: "unrolled" loops with possessive quantifiers (Python 3.11), so a match keeps no
+# backtracking state per character. The plain ``(?:[^"\\]|\\.)*`` form needed about 140 bytes of
+# memory per body byte on vcrpy's long double-quoted bodies (bench/bench_fastyaml.py, docs/performance.md).
+_SINGLE = re.compile(r"'([^']*+(?:''[^']*+)*+)'")
+_SINGLE_ANY = _SINGLE  # matched at an offset, across line breaks
+_DOUBLE_ANY = re.compile(r'"([^"\\]*+(?:\\[\s\S][^"\\]*+)*+)"')
+_DOUBLE = re.compile(r'"([^"\\]*+(?:\\.[^"\\]*+)*+)"')
 _ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
-_QUOTED_KEY = re.compile(r"""('(?:[^']|'')*'|"(?:[^"\\]|\\.)*") *:(?: +|$)""")
+_QUOTED_KEY = re.compile(r"""('[^']*+(?:''[^']*+)*+'|"[^"\\]*+(?:\\.[^"\\]*+)*+") *:(?: +|$)""")
 #: A plain key: no indicator first, no ``#`` and no tab anywhere, no trailing space.
 _PLAIN_KEY = re.compile(r"[^-?:,\[\]{}#&*!|>'\"%@` ][^#]*(?<! )")
 _BLOCK_HEADER = re.compile(r"\|(?:([1-9])([-+]?)|([-+])([1-9])?)?")
@@ -70,12 +75,37 @@ class Unsupported(Exception):
     """The text uses YAML outside the subset this reader handles; parse it with libyaml instead."""
 
 
-def load(data: str | bytes) -> Any:
+class Memo:
+    """What a reader learns about plain scalars, keys and strings, kept across documents.
+
+    Loading a cassette one interaction at a time (``cassettes.stream``) parses thousands of small
+    documents that repeat the same keys and values; sharing one Memo keeps the speed of one big
+    parse. Each cache is emptied past ``limit`` entries, so memory stays bounded on a long stream.
+    """
+
+    __slots__ = ("scalars", "keys", "strings", "limit")
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.scalars: dict[str, Any] = {}
+        self.keys: dict[str, Any] = {}
+        self.strings: dict[str, str] = {}
+        self.limit = limit
+
+    def trimmed(self) -> Memo:
+        """This memo, with any cache past the limit emptied."""
+        for cache in (self.scalars, self.keys, self.strings):
+            if len(cache) > self.limit:
+                cache.clear()
+        return self
+
+
+def load(data: str | bytes, memo: Memo | None = None) -> Any:
     """The document in ``data``, exactly as ``yaml.load(data, CSafeLoader)`` returns it.
 
     Raises ``Unsupported`` for anything outside the subset described in the module docstring.
+    ``memo`` shares what was learnt between calls (see ``Memo``).
     """
-    return _Reader(_text_of(data)).document()
+    return _Reader(_text_of(data), memo.trimmed() if memo is not None else Memo()).document()
 
 
 def _text_of(data: str | bytes) -> str:
@@ -152,14 +182,14 @@ class _Reader:
     __slots__ = ("text", "end", "tabs", "pos", "col", "eol", "memo", "keys", "strings", "resolvers", "wildcard",
                  "loader")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, memo: Memo) -> None:
         self.text = text
         self.end = len(text)
         self.tabs = "\t" in text
         self.pos = self.col = self.eol = 0
-        self.memo: dict[str, Any] = {}
-        self.keys: dict[str, Any] = {}
-        self.strings: dict[str, str] = {}
+        self.memo = memo.scalars
+        self.keys = memo.keys
+        self.strings = memo.strings
         self.resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = _Loader.yaml_implicit_resolvers
         self.wildcard = self.resolvers.get(None, [])
         self.loader: Any = None
@@ -207,6 +237,8 @@ class _Reader:
 
     def _node(self, parent: int, *, inline: bool) -> Any:
         """The node starting at the cursor; ``inline`` when it follows ``- `` on the same line."""
+        if self.col > MAX_DEPTH:  # each level indents at least one column; libyaml's path words the error
+            raise Unsupported("nested deeper than the limit")
         if self._is_dash():
             return self._sequence(self.col)
         line = self.text[self.pos:self.eol]
@@ -222,6 +254,8 @@ class _Reader:
         text, keys, memo = self.text, self.keys, self.memo
         key, rest = entry
         while True:
+            if key in out:  # libyaml keeps the last silently; the strict loader words the error
+                raise Unsupported("duplicate key")
             if rest:
                 # A plain scalar seen before (GET, OK, application/json ...) was checked and
                 # resolved then: ``memo`` holds nothing else, and no key or quoted text is in it.

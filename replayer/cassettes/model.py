@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
+import re
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from replayer import limits
 
 __all__ = [
     "CASSETTE_VERSION",
@@ -90,7 +94,7 @@ class Response:
 
     def json(self) -> Any:
         """The body parsed as JSON; raises ValueError when it is not JSON."""
-        return json.loads(self.body)
+        return limits.loads(self.body)
 
     def __repr__(self) -> str:
         return f"<Response [{self.status} {self.reason}]>"
@@ -184,7 +188,7 @@ def _decode_content(encoding: str, body: bytes) -> bytes:
 def pretty_json(body: bytes) -> bytes | None:
     """The body re-encoded as 2-space-indented JSON, or None when it is not JSON."""
     try:
-        doc = json.loads(body)
+        doc = limits.loads(body)
     except ValueError:
         return None
     return json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
@@ -328,15 +332,30 @@ def _headers_from(d: Any, path: str) -> Headers:
     for name, values in raw.items():
         if type(name) is str and type(values) is list and all(type(v) is str for v in values):
             out[name] = list(values)  # the common case, checked cheaply
-            continue
-        if not isinstance(name, str):
-            raise ValueError(f"{path}.headers has a non-string name {name!r}")
-        if isinstance(values, (str, int, float)) and not isinstance(values, bool):
-            values = [values]
-        if not isinstance(values, list) or not all(isinstance(v, (str, int, float)) for v in values):
-            raise ValueError(f"{path}.headers.{name} must be a list of strings, got {_describe(values)}")
-        out[name] = [str(v) for v in values]
+        else:
+            if not isinstance(name, str):
+                raise ValueError(f"{path}.headers has a non-string name {name!r}")
+            if isinstance(values, (str, int, float)) and not isinstance(values, bool):
+                values = [values]
+            if not isinstance(values, list) or not all(isinstance(v, (str, int, float)) for v in values):
+                raise ValueError(f"{path}.headers.{name} must be a list of strings, got {_describe(values)}")
+            out[name] = [str(v) for v in values]
+        _check_header(path, name, out[name])
     return out
+
+
+#: RFC 9110 5.6.2: a field name is a token.
+_TOKEN_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _check_header(path: str, name: str, values: list[str]) -> None:
+    """A header HTTP can carry: a token name, values without CR, LF or NUL (RFC 9110 5.5)."""
+    if not _TOKEN_RE.fullmatch(name):
+        raise ValueError(f"{path}.headers: {name!r} is not a valid header name (letters, digits and !#$%&'*+.^_`|~-)")
+    for value in values:
+        if "\r" in value or "\n" in value or "\0" in value:
+            raise ValueError(f"{path}.headers.{name} holds a line break or NUL ({value[:40]!r}), which no HTTP "
+                             "message can carry; remove it")
 
 
 def _body_from(value: Any, where: str) -> bytes:
@@ -357,6 +376,12 @@ def _body_from(value: Any, where: str) -> bytes:
     if isinstance(value, bytes):
         return value
     raise ValueError(f"{where} must be a string or binary data (!!binary), got {_describe(value)}")
+
+
+def _check_depth(body: bytes, where: str) -> None:
+    """A JSON-looking body must nest at most ``limits.MAX_DEPTH`` levels (every reader walks it)."""
+    if body[:1] in (b"{", b"[") or body.lstrip()[:1] in (b"{", b"["):
+        limits.check_json_depth(body, what=where)
 
 
 def _status_from(d: Any) -> tuple[int, str]:
@@ -387,6 +412,8 @@ def interaction_from_dict(d: Any, *, normalise: bool = True) -> Interaction:
     if "body" not in resp:
         raise ValueError("response.body missing (expected a mapping with 'string')")
     body = _body_from(resp["body"], "response.body")
+    _check_depth(request.body, "request.body")
+    _check_depth(body, "response.body")
     if normalise:
         headers, body = normalise_message(headers, body, loading=True)
     response = Response(code, message, headers, body)
@@ -405,8 +432,9 @@ def _meta_from(raw: Any) -> InteractionMeta:
         raise ValueError(f"meta.kind must be one of api, notification; got {kind!r}") from None
     recorded_at = raw.get("recorded_at")
     duration = raw.get("duration")
-    if duration is not None and (not isinstance(duration, (int, float)) or isinstance(duration, bool) or duration < 0):
-        raise ValueError(f"meta.duration must be a non-negative number of seconds, got {duration!r}")
+    if duration is not None and (not isinstance(duration, (int, float)) or isinstance(duration, bool) or duration < 0
+                                 or not math.isfinite(duration)):
+        raise ValueError(f"meta.duration must be a non-negative, finite number of seconds, got {duration!r}")
     return InteractionMeta(kind_enum, None if recorded_at is None else str(recorded_at),
                            None if duration is None else float(duration))
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from replayer.cassettes.fastyaml import Unsupported
+from replayer.cassettes.fastyaml import Memo, Unsupported
 from replayer.cassettes.fastyaml import load as _fast_load
 from replayer.cassettes.locate import bad_scalar, locate_field, locate_top, located, yaml_problem
 from replayer.cassettes.model import (
@@ -30,6 +30,7 @@ from replayer.cassettes.model import (
     metadata_to_dict,
 )
 from replayer.errors import CassetteError
+from replayer.limits import MAX_DEPTH, depth_message
 
 __all__ = [
     "dump_cassette",
@@ -42,6 +43,49 @@ __all__ = [
 ]
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_Loader):  # type: ignore[misc]
+    """The safe loader, refusing a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[tuple[str, str], int] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key_node.value!r} (first on line {seen[key] + 1}): a mapping "
+                        "holds each key once", key_node.start_mark)
+                seen[key] = int(getattr(key_node.start_mark, "line", 0))
+        return dict(super().construct_mapping(node, deep=deep))
+
+
+def _structure_problem(text: str | bytes) -> tuple[int, str] | None:
+    """Line and message of the first node nested deeper than ``MAX_DEPTH``, or of the first alias.
+
+    Walks libyaml's events, without recursion. Aliases are refused: our dumper and vcrpy never write
+    them, and a few lines of them expand into billions of nodes for any reader that walks the result.
+    """
+    depth = 0
+    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, starts):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return int(getattr(event.start_mark, "line", 0)) + 1, depth_message(what="the YAML structure")
+            elif isinstance(event, ends):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
+                return (int(getattr(event.start_mark, "line", 0)) + 1,
+                        f"alias *{event.anchor} is not allowed: a cassette holds plain data, written out")
+    except yaml.YAMLError:
+        return None  # the load itself reports it, with its line
+    return None
+
+
 _BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -108,11 +152,14 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def parse_cassette(text: str | bytes, path: str | Path = "<cassette>") -> Cassette:
-    """Parse cassette YAML; raises CassetteError with file, line and interaction index."""
+def parse_cassette(text: str | bytes, path: str | Path = "<cassette>", *, memo: Memo | None = None) -> Cassette:
+    """Parse cassette YAML; raises CassetteError with file, line and interaction index.
+
+    ``memo`` lets many small parses (one interaction at a time) share the fast reader's caches.
+    """
     with gc_paused():
         try:
-            doc = _fast_load(text)
+            doc = _fast_load(text, memo)
         except Unsupported:
             doc = _load_yaml(text, path)
         return _build(doc, text, path)
@@ -127,8 +174,16 @@ def _load_yaml(text: str | bytes, path: str | Path) -> Any:
         except UnicodeDecodeError as e:
             raise CassetteError(path, f"not UTF-8 text: byte 0x{raw[e.start]:02x} cannot be decoded "
                                       "(save the file as UTF-8)", line=raw.count(b"\n", 0, e.start) + 1) from None
+    problem = _structure_problem(text)
+    if problem is not None:
+        raise located(path, text, problem[1], problem[0])
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader (C or Python)
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader (C or Python)
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow: name it and its line
+        line = (text.count("\n", 0, e.position) if isinstance(text, str) else text.count(b"\n", 0, e.position)) + 1
+        what = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
+        raise located(path, text, f"invalid YAML: the character {what} is not allowed in YAML text "
+                                   "(in a double-quoted string, write it as an escape such as \\x07)", line) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         raise located(path, text, yaml_problem(e, text), mark.line + 1 if mark is not None else None) from None
@@ -136,7 +191,9 @@ def _load_yaml(text: str | bytes, path: str | Path) -> Any:
         raise CassetteError(path, "invalid YAML: " + " ".join(str(e).split())) from None
     except (ValueError, OverflowError) as e:  # e.g. a plain 2025-13-45 read as a timestamp
         at, value = bad_scalar(text)
-        raise located(path, text, f"{value!r} cannot be read as a {'date' if '-' in value else 'number'} ({e}); "
+        shown = repr(value) if len(value) <= 40 else repr(value[:37]) + "..."
+        reason = " ".join(str(e).split(":")[0].split())  # the first clause, without Python's remedies
+        raise located(path, text, f"{shown} cannot be read as a {'date' if '-' in value else 'number'} ({reason}); "
                                    "quote it to keep it a string", at) from None
 
 

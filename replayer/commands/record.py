@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import ipaddress
+import os
 import re
 import signal
 import subprocess
@@ -27,7 +28,7 @@ from urllib.parse import urlsplit
 import replayer
 from replayer.project_file import load_config
 from replayer.errors import UsageError
-from replayer.record.recorder import RecordMode, Recorder, parse_config, parse_flush
+from replayer.record.recorder import NOT_SAVED, RecordMode, Recorder, parse_config, parse_flush
 
 __all__ = ["register", "run", "addon_path", "RecordArgs", "mitmdump_argv", "parse_listen", "check_url"]
 
@@ -232,8 +233,9 @@ def _check_recorder(ra: RecordArgs) -> None:
             cassette_flush=ra.flush, record_timing=ra.timing, record_notifications=ra.notifications,
             notification_paths=ra.notification_paths,
         )
-        recorder = Recorder(config)
-    except ValueError as e:
+        recorder = Recorder(config)  # the pre-flight: folder writable, space left, cassette not locked
+        recorder.close()  # nothing recorded: releases the lock for the proxy's own recorder
+    except (ValueError, OSError) as e:
         raise UsageError(str(e)) from None
     if ra.record_mode == RecordMode.ONCE and not recorder.active:
         raise UsageError(recorder.note)
@@ -247,6 +249,20 @@ def addon_path() -> Path:
     package = Path(replayer.__file__).resolve().parent
     checkout = package.parent / "addons" / "o2ims_recorder.py"
     return checkout if checkout.is_file() else package / "record" / "addon.py"
+
+
+#: The child: stop cleanly when this process dies (a watchdog on the stdin pipe it holds), then mitmdump.
+_CHILD = ("import os; from replayer.lifetime import watch_parent_pipe; "
+          "os.getppid() == {parent} or os._exit(1); watch_parent_pipe(0); "
+          "from mitmproxy.tools.main import mitmdump; mitmdump()")
+
+
+def _child_env() -> dict[str, str]:
+    """The environment, with this ``replayer`` importable by the child however it was started."""
+    env = dict(os.environ)
+    root = str(Path(replayer.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
 
 
 def mitmdump_argv(ra: RecordArgs) -> list[str]:
@@ -269,7 +285,7 @@ def mitmdump_argv(ra: RecordArgs) -> list[str]:
         sets["client_certs"] = ra.client_cert
     if ra.upstream_ca:
         sets["ssl_verify_upstream_trusted_ca"] = ra.upstream_ca
-    argv = [sys.executable, "-c", "from mitmproxy.tools.main import mitmdump; mitmdump()",
+    argv = [sys.executable, "-c", _CHILD.format(parent=os.getpid()),
             "-s", str(addon_path()), "--mode", mode, "--listen-host", ra.host, "--listen-port", str(ra.port)]
     for key, value in sets.items():
         argv += ["--set", f"{key}={value}"]
@@ -349,8 +365,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(ra: RecordArgs, verbose: bool) -> int:
     out = sys.stdout
-    proc = subprocess.Popen(mitmdump_argv(ra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True, bufsize=1)
+    # stdin is a pipe we never write: the child's watchdog sees it close when this process dies.
+    proc = subprocess.Popen(mitmdump_argv(ra), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True, bufsize=1,
+                            env=_child_env())
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -377,8 +395,11 @@ def _follow(proc: subprocess.Popen[str], ra: RecordArgs, verbose: bool, out: IO[
             stopping: threading.Event) -> int:
     assert proc.stdout is not None
     listening, count = False, 0
+    not_saved = ""
     early: list[str] = []  # the first lines: shown only if the proxy fails to start or stops by itself
     for line in _lines(proc.stdout):
+        if NOT_SAVED in line:
+            not_saved = _STAMP_RE.sub("", line).replace("o2ims-recorder: ", "").strip()
         if len(early) < 200:
             early.append(line)
         m = _LISTEN_RE.search(_STAMP_RE.sub("", line))
@@ -402,6 +423,9 @@ def _follow(proc: subprocess.Popen[str], ra: RecordArgs, verbose: bool, out: IO[
     if code != 0 and not stopping.is_set():
         what = "stopped" if listening else "did not start"
         raise UsageError(f"the proxy {what}: {_startup_error(early) or f'exit code {code}'}")
+    if not_saved:
+        print(f"o2replay record: error: {not_saved}", file=sys.stderr, flush=True)
+        return 1
     noun = "exchange" if count == 1 else "exchanges"
     print(f"o2replay record: {count} {noun} recorded into {ra.cassette}", file=out, flush=True)
     return 0

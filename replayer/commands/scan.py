@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from replayer.cassettes.files import CACHE_DIR, CASSETTE_SUFFIXES
+from replayer.cassettes.model import Cassette
+from replayer.cassettes.stream import StreamedCassette, stream_cassette
 from replayer.cassettes.yaml import parse_cassette
+from replayer.commands.progress import Progress
 from replayer.errors import CassetteError, UsageError
-from replayer.record.redact import default_rules, rules_from_yaml
-from replayer.record.scan import scan_cassette, scan_text
+from replayer.record.redact import RedactRules, default_rules, rules_from_yaml
+from replayer.record.scan import Finding, scan_cassette, scan_text
 
 __all__ = ["register", "run", "SCANNED_SUFFIXES"]
 
@@ -62,6 +66,37 @@ def _files(paths: list[str]) -> Iterator[Path]:
             raise UsageError(f"{raw}: no such file or directory")
 
 
+def _scan_file(f: Path, rules: RedactRules, progress: Progress) -> list[Finding]:
+    """A cassette one interaction at a time (memory stays flat), anything else as text."""
+    if f.suffix in CASSETTE_SUFFIXES:
+        try:
+            streamed = stream_cassette(f)
+            if streamed.split:
+                return _scan_streamed(streamed, rules, progress)
+        except CassetteError as e:  # a broken cassette can leak too: its text is still scanned line by line
+            print(f"o2replay scan: note: {e} (scanned as text)", file=sys.stderr)
+    try:
+        raw = f.read_bytes()
+    except OSError as e:
+        raise UsageError(f"{f}: cannot read: {e.strerror}") from None
+    text = raw.decode("utf-8", errors="replace")
+    if f.suffix in CASSETTE_SUFFIXES:
+        try:
+            return scan_cassette(text, parse_cassette(raw, f), rules)
+        except CassetteError:
+            pass  # noted above
+    return scan_text(text, rules)
+
+
+def _scan_streamed(streamed: StreamedCassette, rules: RedactRules, progress: Progress) -> list[Finding]:
+    findings = [replace(x, line=x.line + first - 1) for first, part in streamed.outside_items()
+                for x in scan_text(part, rules)]
+    for piece in progress.count(streamed.pieces()):
+        one = Cassette((piece.interaction,), {})
+        findings += [replace(x, line=x.line + piece.offset) for x in scan_cassette(piece.text, one, rules)]
+    return sorted(findings, key=lambda x: x.line)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run `o2replay scan`."""
     rules = default_rules()
@@ -74,17 +109,10 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--redact-rules {args.redact_rules}: {e}") from None
     files = list(_files(args.paths))
     found = 0
+    progress = Progress("scan")
     for f in files:
-        try:
-            text = f.read_bytes().decode("utf-8", errors="replace")
-        except OSError as e:
-            raise UsageError(f"{f}: cannot read: {e.strerror}") from None
-        try:
-            cassette = parse_cassette(text, f) if f.suffix in CASSETTE_SUFFIXES else None
-        except CassetteError:
-            cassette = None  # not a cassette (or a broken one): its text is still scanned line by line
-        findings = scan_cassette(text, cassette, rules) if cassette is not None else scan_text(text, rules)
-        for finding in findings:
+        progress.file()
+        for finding in _scan_file(f, rules, progress):
             print(finding.render(str(f)))
             found += 1
     if found:

@@ -36,7 +36,8 @@ FLAG_KEYS = ("cassettes", "host", "port", "match_on", "on_exhausted", "strict", 
              "profile", "latency", "workers", "watch", "log_format", "access_log", "admin_token", "auth",
              "auth_tokens", "journal_size", "page_size", "cache_dir", "admin_token_file", "ready_file",
              "tls", "tls_cert", "tls_key", "tls_dir", "tls_san", "tls_client_ca",
-             "oauth_clients", "oauth_issuer", "oauth_audience", "oauth_jwks", "oauth_roles_claim", "oauth_token_ttl")
+             "oauth_clients", "oauth_issuer", "oauth_audience", "oauth_jwks", "oauth_roles_claim", "oauth_token_ttl",
+             "max_connections", "header_timeout", "body_timeout")
 
 
 def register(subs: Any) -> None:
@@ -110,6 +111,13 @@ def register(subs: Any) -> None:
                    help="keep the load cache here instead of .o2replay-cache/ beside the cassettes "
                         "(for read-only cassette mounts)")
     p.add_argument("--no-cache", action="store_true", help="do not use or write .o2replay-cache/")
+    p.add_argument("--max-connections", metavar="N",
+                   help="client connections open at once; one more gets a 503 and is closed (default 1000)")
+    p.add_argument("--header-timeout", metavar="SECONDS",
+                   help="a new connection must send its request head within this time, else it is closed "
+                        "(default 10)")
+    p.add_argument("--body-timeout", metavar="SECONDS",
+                   help="a request body must arrive within this time after its head, else 408 (default 30)")
     p.set_defaults(func=run)
 
 

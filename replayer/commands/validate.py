@@ -6,16 +6,20 @@ Exit codes: 0 nothing at or above ``--fail-on``; 1 findings at or above it; 2 us
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from replayer.cassettes.load import load_cassettes
+from replayer.cassettes.files import find_cassettes
+from replayer.cassettes.model import Interaction
+from replayer.cassettes.stream import StreamedCassette, stream_cassette
 from replayer.commands.diff import add_output_options, emit, load_diff_config, threshold, use_colour
+from replayer.commands.progress import Progress
 from replayer.diff.git import committed_at
 from replayer.diff.locate import resolve_lines
 from replayer.diff.render import render
-from replayer.diff.validate import validate_cassettes
+from replayer.diff.validate import CassetteLike, validate_cassettes
 from replayer.errors import UsageError
 from replayer.o2ims.spec import SpecSet, bundled_specs
 
@@ -53,15 +57,38 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--max-age must be a number of days >= 0, got {args.max_age:g}")
     cfg = load_diff_config(args)
     fail_on = threshold(args.fail_on)
-    loaded = load_cassettes(args.paths)
     specs = _specs(args.spec)
-    report = validate_cassettes(((str(lc.path), lc.cassette) for lc in loaded), specs, cfg,
+    report = validate_cassettes(_streamed(args.paths, Progress("validate")), specs, cfg,
                                 max_age_days=args.max_age, now=datetime.now(UTC), label=" ".join(args.paths),
                                 recorded_at=committed_at)
     if args.format != "text" and report.findings:
         report = resolve_lines(report, _read, _read)
     emit(args, render(report, args.format, fail_on=fail_on, colour=use_colour(args)))
     return 1 if report.fails(fail_on) else 0
+
+
+def _streamed(paths: list[str], progress: Progress) -> Iterator[tuple[str, CassetteLike]]:
+    """Each cassette read one interaction at a time: memory stays flat however large the files."""
+    for file, _ in find_cassettes(paths):
+        progress.file()
+        yield str(file), _Counted(stream_cassette(file), progress)
+
+
+class _Counted:
+    """A streamed cassette whose interactions tick the progress line."""
+
+    def __init__(self, cassette: StreamedCassette, progress: Progress) -> None:
+        self._cassette, self._progress = cassette, progress
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        """The cassette's metadata."""
+        return self._cassette.metadata
+
+    @property
+    def interactions(self) -> Iterator[Interaction]:
+        """Its interactions, counted as they are read."""
+        return self._progress.count(self._cassette.interactions)
 
 
 def _specs(files: list[str] | None) -> SpecSet:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from replayer import limits
 from replayer.cassettes.model import (
     Cassette,
     Headers,
@@ -223,7 +224,7 @@ def json_body(body: bytes, headers: dict[str, list[str]] | None) -> tuple[bool, 
     if ctype and not is_json_content(ctype):
         return False, None
     try:
-        return True, json.loads(body)
+        return True, limits.loads(body)
     except ValueError:
         return False, None
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from replayer import limits
 from replayer.cassettes.model import Interaction, InteractionKind, Request
 from replayer.o2ims.routes import template_of
 
@@ -42,7 +43,7 @@ def _canonical_body(body: bytes) -> str:
     if not body:
         return ""
     try:
-        return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
+        return json.dumps(limits.loads(body), sort_keys=True, separators=(",", ":"))
     except ValueError:
         return body.decode("utf-8", "replace")
 

@@ -6,12 +6,12 @@ stale cassettes found by their ``recorded_at`` metadata (issue 5, section 6). Pr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from replayer.cassettes.model import Cassette, Interaction, InteractionKind, header_value
+from replayer.cassettes.model import Interaction, InteractionKind, header_value
 from replayer.diff.config import DiffConfig, severity_for
 from replayer.diff.model import Drift, DriftKind, Location, Report, Severity
 from replayer.diff.pairing import endpoint_of
@@ -19,7 +19,7 @@ from replayer.diff.rules import render_path, split_pattern
 from replayer.o2ims.query import QueryError, parse_query
 from replayer.o2ims.spec import Violation, ViolationKind
 
-__all__ = ["SpecChecker", "validate_cassettes", "violation_keys", "cassette_age"]
+__all__ = ["SpecChecker", "CassetteLike", "validate_cassettes", "violation_keys", "cassette_age"]
 
 
 class SpecChecker(Protocol):
@@ -92,7 +92,19 @@ def _tokens(violation: Violation) -> tuple[str, ...]:
         return ("body",)
 
 
-def cassette_age(cassette: Cassette, now: datetime) -> float | None:
+class CassetteLike(Protocol):
+    """A ``Cassette``, or a cassette read one interaction at a time (``cassettes.stream``)."""
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        """The cassette's top-level metadata."""
+
+    @property
+    def interactions(self) -> Iterable[Interaction]:
+        """Its interactions, in order."""
+
+
+def cassette_age(cassette: CassetteLike, now: datetime) -> float | None:
     """Age in days from metadata ``recorded_at`` (else the oldest interaction's); None when unknown."""
     stamps: Iterable[Any] = [cassette.metadata.get("recorded_at")]
     if stamps == [None]:
@@ -115,7 +127,7 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def validate_cassettes(cassettes: Iterable[tuple[str, Cassette]], specs: SpecChecker, config: DiffConfig,
+def validate_cassettes(cassettes: Iterable[tuple[str, CassetteLike]], specs: SpecChecker, config: DiffConfig,
                        *, max_age_days: float | None = None, now: datetime | None = None,
                        label: str = "", recorded_at: Callable[[str], datetime | None] | None = None) -> Report:
     """Check every API response of every cassette; add stale/unknown-age findings when ``max_age_days`` is set.
@@ -163,7 +175,7 @@ def _request_line(interaction: Interaction) -> str:
     return f"{req.method} {req.path}" + (f"?{query}" if query else "")
 
 
-def _age_finding(file: str, cassette: Cassette, max_age: float, now: datetime, config: DiffConfig,
+def _age_finding(file: str, cassette: CassetteLike, max_age: float, now: datetime, config: DiffConfig,
                  recorded_at: Callable[[str], datetime | None] | None = None) -> tuple[Drift | None, int]:
     """(the stale or unknown-age finding or None, 1 when an ignore rule dropped it)."""
     age = cassette_age(cassette, now)

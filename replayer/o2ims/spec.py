@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from replayer import limits
 from replayer.cassettes.model import media_type
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE
 from replayer.o2ims.routes import TemplateIndex, normalise_path
@@ -457,7 +458,7 @@ def _parse_body(body: Any, media: str) -> Any:
     if not (media.endswith("/json") or media.endswith("+json")):
         return body
     try:
-        return json.loads(body)
+        return limits.loads(body)
     except (ValueError, UnicodeDecodeError) as e:
         return Violation(ViolationKind.SCHEMA, "", f"body is not valid JSON: {e}")
 

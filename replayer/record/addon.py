@@ -17,7 +17,15 @@ from typing import Any
 from mitmproxy import ctx, exceptions, http
 
 from replayer.o2ims.routes import O2IMS_PATH_PREFIXES
-from replayer.record.recorder import Exchange, Recorder, RecordMode, headers_from_pairs, parse_config, safe_target
+from replayer.record.recorder import (
+    NOT_SAVED,
+    Exchange,
+    Recorder,
+    RecordMode,
+    headers_from_pairs,
+    parse_config,
+    safe_target,
+)
 
 __all__ = ["O2IMSRecorder", "addons", "LOG_PREFIX", "KEY_ENV", "KEY_FILE_ENV"]
 
@@ -148,18 +156,25 @@ class O2IMSRecorder:
         try:
             outcome = self.recorder.record(exchange_from_flow(flow))
         except OSError as e:
+            # The exchange is kept in memory and written by the next successful flush (or rescued at exit).
             logger.error(f"{LOG_PREFIX} cannot write {self.recorder.config.cassette}: {e.strerror or e}")
+            return
+        except Exception as e:  # noqa: BLE001 - one bad exchange must not stop the recording, nor pass silently
+            target = safe_target(flow.request.url, self.recorder.config.rules)
+            logger.error(f"{LOG_PREFIX} {flow.request.method} {target}: not recorded: "
+                         f"{type(e).__name__}: {' '.join(str(e).split())[:200]}")
             return
         target = outcome.target or safe_target(flow.request.url, self.recorder.config.rules)
         if outcome.recorded:
             logger.info(f"{LOG_PREFIX} recorded #{self.recorder.recorded} {outcome.kind} "
                         f"{flow.request.method} {target} -> {flow.response.status_code}")
         elif outcome.kind is not None:
-            logger.info(f"{LOG_PREFIX} {flow.request.method} {target}: {outcome.reason}")
+            log = logger.warning if outcome.reason.startswith("not recorded") else logger.info
+            log(f"{LOG_PREFIX} {flow.request.method} {target}: {outcome.reason}")
 
     def error(self, flow: http.HTTPFlow) -> None:
-        """An exchange without a response (upstream down, client gone): nothing is written."""
-        if self.recorder is not None and flow.response is None:
+        """An exchange that failed (upstream down or reset mid-body, client gone): nothing is written."""
+        if self.recorder is not None:
             target = safe_target(flow.request.url, self.recorder.config.rules)
             logger.warning(f"{LOG_PREFIX} not recorded: {flow.request.method} {target}: "
                            f"{flow.error.msg if flow.error else 'no response'}")
@@ -176,9 +191,10 @@ class O2IMSRecorder:
             try:
                 self.recorder.close()
             except OSError as e:
-                logger.error(f"{LOG_PREFIX} cannot write {self.recorder.config.cassette}: {e.strerror or e}")
-            logger.info(f"{LOG_PREFIX} closed {self.recorder.config.cassette}: "
-                        f"{self.recorder.recorded} exchanges recorded")
+                logger.error(f"{LOG_PREFIX} {NOT_SAVED} {self.recorder.config.cassette}: {e.strerror or e}")
+            else:
+                logger.info(f"{LOG_PREFIX} closed {self.recorder.config.cassette}: "
+                            f"{self.recorder.recorded} exchanges recorded")
             self.recorder = None
 
 

@@ -21,7 +21,6 @@ completion order, not request order.
 from __future__ import annotations
 
 import http
-import json
 import re
 import time
 from collections import Counter
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from replayer import limits
 from replayer import __version__
 from replayer.cassettes.model import (
     Cassette,
@@ -49,6 +49,7 @@ from replayer.cassettes.model import (
 )
 from replayer.cassettes.files import CassetteWriter, atomic_write
 from replayer.cassettes.load import load_cassette
+from replayer.cassettes.guard import CassetteLock, remove_stale_temp_files, rescue_copy, writable_problem
 from replayer.errors import CassetteError
 from replayer.matching import request_key
 from replayer.o2ims.routes import O2IMS_PATH_PREFIXES
@@ -69,6 +70,7 @@ __all__ = [
     "api_version_of",
     "safe_target",
     "NOTIFICATION_MARKERS",
+    "NOT_SAVED",
 ]
 
 
@@ -134,6 +136,9 @@ class Outcome:
     #: The redacted path and query, safe to log.
     target: str = ""
 
+
+#: Logged when the final write failed (the session is in a rescue file); ``o2replay record`` then exits 1.
+NOT_SAVED = "NOT SAVED: cannot write"
 
 # --------------------------------------------------------------------------- option parsing
 
@@ -246,7 +251,7 @@ def _looks_like_notification(exchange: Exchange) -> bool:
         return False
     try:
         _, body = normalise_message(exchange.request_headers, exchange.request_body)
-        doc = json.loads(body)
+        doc = limits.loads(body)
     except ValueError:
         return False
     items = doc if isinstance(doc, list) else [doc]
@@ -273,7 +278,7 @@ def is_token_exchange(exchange: Exchange) -> bool:
     if is_json_content(header_value(exchange.response_headers, "Content-Type")):
         try:
             _, body = normalise_message(exchange.response_headers, exchange.response_body)
-            doc = json.loads(body)
+            doc = limits.loads(body)
         except ValueError:
             return False
         return isinstance(doc, dict) and "access_token" in doc
@@ -303,6 +308,10 @@ def build_interaction(exchange: Exchange, kind: InteractionKind, config: Recorde
     """Decode, normalise and redact one exchange; raises ValueError for an undecodable body."""
     req_headers, req_body = normalise_message(exchange.request_headers, exchange.request_body)
     resp_headers, resp_body = normalise_message(exchange.response_headers, exchange.response_body)
+    # A cassette holding a body nested deeper than the limit would not load again: refuse it here.
+    for where, body in (("request.body", req_body), ("response.body", resp_body)):
+        if body.lstrip()[:1] in (b"{", b"["):
+            limits.check_json_depth(body, what=where)
     reason = exchange.reason or _phrase(exchange.status)
     meta = InteractionMeta(kind)
     if config.timing:
@@ -369,7 +378,10 @@ class Recorder:
         self._existing: Counter[Hashable] = Counter()
         self._backup_pending = False
         self.active, self.note = True, ""
+        self._lock: CassetteLock | None = None
         self._writer = self._open()
+        if self.active:
+            self._prepare()
 
     def _open(self) -> CassetteWriter:
         cfg, path = self.config, self.config.cassette
@@ -395,6 +407,20 @@ class Recorder:
         writer = CassetteWriter(path, metadata=tool, existing=existing)
         writer.update_metadata(**tool)
         return writer
+
+    def _prepare(self) -> None:
+        """Pre-flight, before any traffic: the cassette can be written, and no other recorder holds it."""
+        path = self.config.cassette
+        problem = writable_problem(path)
+        if problem:
+            raise ValueError(f"cannot record into {path}: {problem}")
+        self._lock = CassetteLock(path)
+        try:
+            self._lock.acquire()
+        except OSError as e:
+            raise ValueError(f"cannot record into {path}: cannot create files in {path.parent}: "
+                             f"{e.strerror or e}") from None
+        remove_stale_temp_files(path)
 
     @property
     def recorded(self) -> int:
@@ -466,8 +492,22 @@ class Recorder:
         self._writer.flush()
 
     def close(self) -> None:
-        """Final flush."""
-        self.flush()
+        """Final flush, then release the cassette's lock.
+
+        When the cassette cannot be written (disk full, folder gone read-only), the exchanges are not
+        dropped: they go to a rescue file elsewhere, and the OSError raised names it.
+        """
+        try:
+            self.flush()
+        except OSError as e:
+            rescue = rescue_copy(self.config.cassette, self._writer.text())
+            where = f"kept in {rescue}" if rescue else "no rescue file could be written either"
+            raise OSError(e.errno, f"{e.strerror or e}; the {self._recorded} exchanges of this session are {where}") \
+                from None
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
 
 
 def _load_existing(path: Path) -> Cassette | None:

@@ -24,6 +24,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 import yaml
 
+from replayer import limits
 from replayer.cassettes.model import Headers, Interaction, header_value, is_json_content, media_type
 
 __all__ = [
@@ -375,7 +376,7 @@ def redact_body(headers: Headers, body: bytes, rules: RedactRules) -> bytes:
     ctype = header_value(headers, "Content-Type") or ""
     if is_json_content(ctype) or (not ctype and body.lstrip()[:1] in (b"{", b"[")):
         try:
-            doc = json.loads(body)
+            doc = limits.loads(body)
         except ValueError:
             pass
         else:

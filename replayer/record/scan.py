@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
+from replayer import limits
 from replayer.cassettes.model import Cassette
 from replayer.diff.locate import LineIndex
 from replayer.record.redact import PLACEHOLDER_RE, RedactRules, default_rules, normalise_name
@@ -177,7 +177,7 @@ def _body_findings(body: bytes, rules: RedactRules) -> Iterator[str]:
     """Findings in one body: JSON walked member by member (with profileData-like scopes), text by line."""
     text = body.decode("utf-8", errors="replace")
     try:
-        doc = json.loads(text)
+        doc = limits.loads(text)
     except ValueError:
         for piece in text.splitlines():
             yield from _line_findings(piece, rules)

@@ -16,8 +16,10 @@ from aiohttp import web
 
 from replayer import __version__
 from replayer.errors import ReplayerError
+from replayer.limits import loads
 from replayer.server.config import parse_fault
 from replayer.server.handlers import json_response, problem_response, unauthorised
+from replayer.server.inbound import read_body
 from replayer.server.keys import RUNTIME
 from replayer.server.metrics import CONTENT_TYPE as METRICS_TYPE
 from replayer.server.runtime import Runtime
@@ -160,7 +162,7 @@ async def faults_add(request: web.Request) -> web.StreamResponse:
         return refused
     try:
         try:
-            doc = await request.json()
+            doc = loads(await read_body(request) or b"null")
         except ValueError as e:
             raise ValueError(f"the request body must be a JSON fault rule: {e}") from None
         rule = parse_fault(doc, "body")

@@ -15,6 +15,7 @@ from aiohttp import web
 from replayer.server.admin import admin_guard, setup_admin, setup_admin_fallback
 from replayer.server.config import ServeConfig
 from replayer.server.handlers import ReplayHandler
+from replayer.server.inbound import INBOUND, InboundLimits
 from replayer.server.keys import RUNTIME
 from replayer.server.oauth import build_guard
 from replayer.server.runtime import Runtime
@@ -47,6 +48,7 @@ def create_app(config: ServeConfig, *, live: LoadedSet | None = None) -> web.App
     rt = Runtime(config, live, model)
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[RUNTIME] = rt
+    app[INBOUND] = InboundLimits(config.max_connections, config.header_timeout, config.body_timeout)
     setup_admin(app)
     rt.guard = build_guard(config, app)
     _setup_synthetic(app, model)

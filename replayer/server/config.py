@@ -164,6 +164,10 @@ class ServeConfig:
     oauth_roles_claim: str = "roles"
     oauth_token_ttl: int = 300
     oauth_signing_key: bytes | None = field(default=None, repr=False)  # PEM; None: a new key per start
+    # Connection and read limits (server/inbound.py, docs/replay.md#limits-and-hostile-input)
+    max_connections: int = 1000
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
 
     @property
     def scheme(self) -> str:
@@ -185,6 +189,7 @@ REPLAY_KEYS = (
     "auth", "auth_tokens", "journal_size", "page_size", "cache_dir", "admin_token_file", "ready_file",
     "tls", "tls_cert", "tls_key", "tls_dir", "tls_san", "tls_client_ca",
     "oauth_clients", "oauth_issuer", "oauth_audience", "oauth_jwks", "oauth_roles_claim", "oauth_token_ttl",
+    "max_connections", "header_timeout", "body_timeout",
 )
 
 
@@ -231,6 +236,16 @@ def _int(value: Any, where: str, low: int, high: int) -> int:
     return n
 
 
+def _seconds(value: Any, where: str) -> float:
+    try:
+        seconds = float(value) if not isinstance(value, bool) else 0.0
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if not 0 < seconds < 1e6:  # also refuses nan and inf
+        raise ValueError(f"{where} must be a positive number of seconds, got {value!r}")
+    return seconds
+
+
 def _choice(value: Any, where: str, choices: tuple[str, ...]) -> str:
     if str(value) not in choices:
         raise ValueError(f"{where} must be one of {', '.join(choices)}, got {value!r}")
@@ -258,11 +273,10 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
         cfg["page_size"] = _int(value, where, 1, 1_000_000)
     elif key == "journal_size":
         cfg["journal_size"] = _int(value, where, 0, 1_000_000)
-    elif key == "watch_interval":
-        interval = float(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else 0.0
-        if not interval > 0:
-            raise ValueError(f"{where} must be a positive number of seconds, got {value!r}")
-        cfg["watch_interval"] = interval
+    elif key == "max_connections":
+        cfg["max_connections"] = _int(value, where, 1, 1_000_000)
+    elif key in ("watch_interval", "header_timeout", "body_timeout"):
+        cfg[key] = _seconds(value, where)
     elif key == "latency":
         cfg["latency"] = parse_latency(value)
     elif key == "log_format":

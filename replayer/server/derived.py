@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from replayer import limits
 from replayer.cassettes.model import Interaction, header_value, is_json_content
 from replayer.matching import normalise_path
 from replayer.o2ims import query as oq
@@ -150,7 +151,7 @@ def build_derived(entries: Iterable[tuple[str, Interaction]], page_size: int | N
         if parts.query or path in found or not is_json_content(header_value(resp.headers, "Content-Type")):
             continue
         try:
-            doc = json.loads(resp.body)
+            doc = limits.loads(resp.body)
         except ValueError:
             continue
         if not isinstance(doc, list) or not all(isinstance(x, dict) for x in doc):

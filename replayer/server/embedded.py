@@ -19,6 +19,7 @@ from aiohttp import web
 
 from replayer.server.app import create_app
 from replayer.server.config import ServeConfig
+from replayer.server.inbound import INBOUND, KEEPALIVE_TIMEOUT, GuardedSite
 from replayer.server.keys import RUNTIME
 from replayer.server.runtime import Runtime
 from replayer.server.state import LoadedSet
@@ -78,10 +79,10 @@ class EmbeddedServer:
         self.app = create_app(self.config, live=self._live)
         tls = resolve_tls(self.config)
         self.ca_path = str(tls.consumer_ca) if tls is not None and tls.consumer_ca else None
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0)
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0, keepalive_timeout=KEEPALIVE_TIMEOUT)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self.config.host, self.config.port,
+            site = GuardedSite(runner, self.config.host, self.config.port, self.app[INBOUND],
                                ssl_context=ssl_context(tls) if tls is not None else None)
             await site.start()
             host, port = runner.addresses[0][:2]

@@ -23,6 +23,7 @@ from replayer.matching import RequestKey, key_from_parts, normalise_path
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
 from replayer.server import faults as fault_io
 from replayer.server.config import LatencyMode
+from replayer.server.inbound import read_body
 from replayer.server.o2ims_bridge import template_of
 from replayer.server.runtime import Runtime, log
 from replayer.server.state import INTERACTION, SOURCE
@@ -82,7 +83,7 @@ class ReplayHandler:
         method, raw = request.method, request.raw_path
         if self.rt.simple_keys and not request.body_exists:
             return self.rt.key_cache.get((method, raw)) or self._cached_key(request, method, raw), b""
-        body = await request.read()
+        body = await read_body(request)
         return self._key(request, method, raw, body), body
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -99,7 +100,7 @@ class ReplayHandler:
         if rt.simple_keys and not request.body_exists:
             key = rt.key_cache.get((method, raw)) or self._cached_key(request, method, raw)
         else:
-            body = await request.read()
+            body = await read_body(request)
             key = self._key(request, method, raw, body)
         session = request.headers.get(SESSION_HEADER) or "default"
         seq = rt.live.index.sequences.get(key)
@@ -192,7 +193,7 @@ class ReplayHandler:
     async def _synthetic(self, request: web.Request, model: SyntheticO2IMS, session: str, path: str,
                          body: bytes) -> Answer:
         if not body and request.body_exists:
-            body = await request.read()
+            body = await read_body(request)
         sreq = SynthRequest(
             method=request.method, path=request.path,
             query=tuple(parse_qsl(request.raw_path.partition("?")[2], keep_blank_values=True)),

@@ -25,9 +25,11 @@ from typing import Any
 from aiohttp import web
 
 from replayer.errors import UsageError
+from replayer.lifetime import die_with_parent
 from replayer.server.announce import Banner, banner
 from replayer.server.app import create_app
 from replayer.server.config import ServeConfig
+from replayer.server.inbound import INBOUND, KEEPALIVE_TIMEOUT, GuardedSite
 from replayer.server.keys import RUNTIME
 from replayer.server.logs import AccessLogger
 from replayer.server.peers import peer_site, peer_socket
@@ -79,10 +81,10 @@ async def _serve(app: web.Application, config: ServeConfig, port: int | None, re
     gc.freeze()
     access = log.getChild("access") if config.access_log else None
     runner = web.AppRunner(app, access_log=access, access_log_class=AccessLogger, handle_signals=False,
-                           shutdown_timeout=10.0)
+                           shutdown_timeout=10.0, keepalive_timeout=KEEPALIVE_TIMEOUT)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, config.host, config.port if port is None else port,
+        site = GuardedSite(runner, config.host, config.port if port is None else port, app[INBOUND],
                            reuse_port=reuse_port or None, backlog=1024, ssl_context=ctx)
         try:
             await site.start()
@@ -119,24 +121,11 @@ def _resolve_port(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _die_with_parent() -> None:
-    """Linux: have the kernel send SIGTERM to this worker if the parent dies, so none is left orphaned."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def _child(config: ServeConfig, live: LoadedSet, port: int, ready_w: int, parent: int,
            peers: tuple[str, tuple[str, ...]]) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    _die_with_parent()
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
+    die_with_parent(parent)
 
     def ready(url: str, docs: bool) -> None:
         os.write(ready_w, b"D" if docs else b"R")

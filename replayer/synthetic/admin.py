@@ -19,7 +19,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
+from replayer.limits import loads
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
 from replayer.synthetic.api import SyntheticO2IMS
 from replayer.synthetic.model import RESOURCE_KINDS
@@ -38,16 +40,20 @@ def _problem(status: int, detail: str) -> web.Response:
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except RequestPayloadError as e:  # a body that does not decode under its Content-Encoding
+        raise web.HTTPBadRequest(text=problem_bytes(400, f"body cannot be read: {' '.join(str(e).split())}").decode(),
+                                 content_type=PROBLEM_CONTENT_TYPE) from None
     if not raw:
         return {}
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise web.HTTPBadRequest(body=problem_bytes(400, f"body is not JSON: {e}"),
+        body = loads(raw, what="body")
+    except ValueError as e:  # not JSON, not UTF-8, or nested deeper than the limit
+        raise web.HTTPBadRequest(text=problem_bytes(400, f"body is not JSON: {e}").decode(),
                                  content_type=PROBLEM_CONTENT_TYPE) from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(body=problem_bytes(400, "body must be a JSON object"),
+        raise web.HTTPBadRequest(text=problem_bytes(400, "body must be a JSON object").decode(),
                                  content_type=PROBLEM_CONTENT_TYPE)
     return body
 

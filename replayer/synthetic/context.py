@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from replayer import limits
 from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
 from replayer.o2ims.query import Query, next_link, parse_query, project, select
 from replayer.o2ims.routes import Route, always_kept, default_excluded
@@ -50,7 +51,7 @@ class SynthResponse:
 
     def json(self) -> Any:
         """The body decoded as JSON (tests and tools)."""
-        return json.loads(self.body) if self.body else None
+        return limits.loads(self.body) if self.body else None
 
 
 def instance_url(base_url: str, path: str) -> str:
@@ -133,8 +134,8 @@ class Ctx:
         if not self.req.body:
             raise ValueError("request body is empty; a JSON object is required")
         try:
-            return json.loads(self.req.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            return limits.loads(self.req.body)
+        except ValueError as e:  # not UTF-8, not JSON, or nested deeper than the limit
             raise ValueError(f"request body is not valid JSON: {e}") from None
 
 

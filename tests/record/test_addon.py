@@ -131,14 +131,33 @@ def test_timed_flush_task_runs_in_the_event_loop(tmp_path: Path) -> None:
     assert asyncio.run(scenario()) == 1
 
 
-def test_unwritable_cassette_is_logged_and_traffic_continues(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unwritable_cassette_is_refused_at_start_up(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     addon = O2IMSRecorder()
     with taddons.context(addon) as tctx:
         tctx.configure(addon, cassette=str(blocker / "c.yaml"))
+        assert addon.recorder is None  # no proxy session that could never be saved
+    assert f"o2ims recorder: cannot record into {blocker / 'c.yaml'}: {blocker} is a file, not a folder" in caplog.text
+
+
+def test_a_write_failure_mid_session_loses_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    folder = tmp_path / "rec"
+    addon = O2IMSRecorder()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, cassette=str(folder / "c.yaml"))
+        addon.response(flow())
+        saved = (folder / "c.yaml").read_bytes()
+        (folder / "c.yaml").rename(tmp_path / "first.yaml")
+        (folder / "c.yaml.lock").rename(tmp_path / "held.lock")
+        folder.rmdir()
+        folder.write_text("the folder is gone")  # every write now fails
         f = flow()
         addon.response(f)
         assert f.response is not None and f.response.status_code == 200  # the client still gets its answer
-        addon.done()
-    assert f"cannot write {blocker / 'c.yaml'}" in caplog.text
+        assert f"cannot write {folder / 'c.yaml'}" in caplog.text
+        folder.unlink()
+        folder.mkdir()
+        addon.done()  # the final flush writes both exchanges
+    assert len(load_cassette(folder / "c.yaml").interactions) == 2
+    assert saved.count(b"- request:") == 1

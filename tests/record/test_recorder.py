@@ -223,6 +223,7 @@ def test_new_episodes_appends_only_what_was_not_recorded(tmp_path: Path) -> None
     first = Recorder(config(tmp_path))
     first.record(ex(f"{INV}/resourcePools?filter=(eq,name,a)&fields=name"))
     first.record(ex(f"{INV}/subscriptions", "POST", {"callback": "http://c", "filter": "x"}))
+    first.close()
     rec = Recorder(config(tmp_path, record_mode="new_episodes"))
     # same requests: query order and JSON formatting do not matter (replayer.matching.request_key)
     assert not rec.record(ex(f"{INV}/resourcePools?fields=name&filter=(eq,name,a)")).recorded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -68,3 +69,37 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., EmbeddedServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+class Records(logging.Handler):
+    """Every record a logger handles, kept as (level, message, has a traceback)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def server_log() -> Iterator[Records]:
+    """The server's and aiohttp's log records, caught at the loggers themselves.
+
+    ``configure_logging`` (run by ``serve`` in-process) turns their propagation off, so pytest's
+    ``caplog`` may not see them; a handler on the logger always does.
+    """
+    names = ("replayer.server", "aiohttp.server", "aiohttp.web")
+    records = Records()
+    levels = {}
+    for name in names:
+        logger = logging.getLogger(name)
+        levels[name] = logger.level
+        logger.addHandler(records)
+        logger.setLevel(logging.INFO)
+    yield records
+    for name in names:
+        logging.getLogger(name).removeHandler(records)
+        logging.getLogger(name).setLevel(levels[name])
