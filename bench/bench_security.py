@@ -6,8 +6,9 @@
 Scenarios, each against its baseline in alternating bursts (both servers up; the ratio is the median of
 the paired ratios, as in bench_serve):
 
-- the bare aiohttp handler (pre-encoded bytes) over HTTPS against the same handler over plain HTTP: what
-  TLS itself costs on keep-alive connections;
+- the o2replay cassette hit over plain HTTP against the bare aiohttp handler (pre-encoded bytes), for
+  reference, and that handler over HTTPS against itself over plain HTTP: what TLS itself costs on keep-alive
+  connections;
 - the o2replay cassette hit over HTTPS (``--tls-cert``) against the bare handler over HTTPS;
 - the same with ``--auth oauth2``: every request carries a JWT that is validated (signature once per token,
   then expiry, issuer and audience from the accepted-token cache) and checked against the operation's roles,
@@ -73,6 +74,7 @@ class Scenario:
 
 TITLES = {
     "http-ceiling": "bare aiohttp handler, plain HTTP",
+    "http-hit": "o2replay: cassette hit over plain HTTP",
     "tls-ceiling": "bare aiohttp handler, HTTPS",
     "tls-hit": "o2replay: cassette hit over HTTPS",
     "tls-ceiling-auth": "bare aiohttp handler, HTTPS, same Authorization header (ignored)",
@@ -96,14 +98,16 @@ def scenarios(work: Path) -> list[Scenario]:
         return Scenario(name, (sys.executable, "-c", BARE_TLS_SERVER, str(port), str(body), HIT, *extra), port,
                         scheme, baseline, auth)
 
-    def ours(name: str, baseline: str, *extra: str, auth: bool = False) -> Scenario:
+    def ours(name: str, baseline: str, *extra: str, auth: bool = False, scheme: str = "https") -> Scenario:
         port = free_port()
+        tls_flags = ("--tls-cert", cert[0], "--tls-key", cert[1]) if scheme == "https" else ()
         cmd = (sys.executable, "-m", "replayer", "serve", str(cassettes), "--host", "127.0.0.1", "--port", str(port),
-               "--synthetic", "off", "--strict", "--no-cache", "--tls-cert", cert[0], "--tls-key", cert[1], *extra)
-        return Scenario(name, cmd, port, "https", baseline, auth)
+               "--synthetic", "off", "--strict", "--no-cache", *tls_flags, *extra)
+        return Scenario(name, cmd, port, scheme, baseline, auth)
 
     return [
         bare("http-ceiling", "http", "http-ceiling"),
+        ours("http-hit", "http-ceiling", scheme="http"),
         bare("tls-ceiling", "https", "http-ceiling"),
         ours("tls-hit", "tls-ceiling"),
         bare("tls-ceiling-auth", "https", "tls-ceiling-auth", auth=True),

@@ -252,7 +252,7 @@ def main(argv: list[str]) -> int:
     out = Path(tempfile.mkdtemp(prefix="o2replay-ref-out-"))
     empty = Path(tempfile.mkdtemp(prefix="o2replay-ref-"))
     serve = [str(BIN / "o2replay"), "serve", str(empty), "--host", "127.0.0.1", "--port", str(SERVER_PORT),
-             "--synthetic", "on", "--no-cache"]
+             "--synthetic", "on", "--no-cache", "--run-id", "reference"]  # fixed ids: byte-identical files
     proxied = f"http://127.0.0.1:{PROXY_PORT}"
     scripts: dict[str, list[Callable[[str], None]]] = {
         "inventory-v1": [lambda b: walk_gets(b, GROUPS["inventory-v1"]), queries,

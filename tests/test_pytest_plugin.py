@@ -145,6 +145,17 @@ def test_oauth2_roles(o2ims_server, o2ims_ca, o2ims_replay):
 @pytest.mark.o2ims_cassette("recorded", tls="off")
 def test_plain_http_asks_for_no_ca(o2ims_server):
     assert o2ims_server.startswith("http://")
+
+
+@pytest.mark.o2ims_cassette("recorded", tls_client_ca="auto", auth="oauth2")
+def test_mutual_tls(o2ims_server, o2ims_ca, o2ims_replay):
+    cert = o2ims_replay.client_cert("consumer")
+    token = o2ims_replay.token("o2ims-reader", cert=cert)
+    r = requests.get(o2ims_server + URL, verify=o2ims_ca, cert=cert, headers={{"Authorization": "Bearer " + token}},
+                     timeout=5)
+    assert r.status_code == 200
+    with pytest.raises((requests.exceptions.SSLError, requests.exceptions.ConnectionError)):
+        requests.get(o2ims_server + URL, verify=o2ims_ca, timeout=5)
 ''')
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)

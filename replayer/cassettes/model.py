@@ -186,12 +186,24 @@ def _decode_content(encoding: str, body: bytes) -> bytes:
 
 
 def pretty_json(body: bytes) -> bytes | None:
-    """The body re-encoded as 2-space-indented JSON, or None when it is not JSON."""
+    """The body re-encoded as 2-space-indented JSON, or None when it is not JSON (or repeats a member name,
+    which a re-encoding would lose)."""
     try:
-        doc = limits.loads(body)
+        # UTF-8 only: json.loads would take UTF-16 too, and re-encoding that as UTF-8 would contradict the
+        # message's declared charset.
+        text = body.decode("utf-8")
+        limits.check_json_depth(text)
+        doc = json.loads(text, object_pairs_hook=_unique_members)
     except ValueError:
         return None
     return json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("a member name is repeated")
+    return out
 
 
 def normalise_message(headers: Headers, body: bytes, *, loading: bool = False) -> tuple[Headers, bytes]:
@@ -202,7 +214,8 @@ def normalise_message(headers: Headers, body: bytes, *, loading: bool = False) -
     reviewable, and re-encoding every body would dominate the load time), and a body that does not
     decode under its Content-Encoding is taken as decoded already, as vcrpy records them with urllib3 2.
     """
-    encoding = header_value(headers, "Content-Encoding")
+    # Every Content-Encoding line counts, in order (``identity`` then ``gzip`` on two lines is gzip).
+    encoding = ",".join(v for k, vs in headers.items() if k.lower() == "content-encoding" for v in vs)
     if encoding and body:
         try:
             for enc in reversed([e for e in encoding.split(",") if e.strip()]):

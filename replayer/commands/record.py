@@ -300,6 +300,7 @@ def mitmdump_argv(ra: RecordArgs) -> list[str]:
 
 _LISTEN_RE = re.compile(r"(?P<what>.+?) listening at (?P<addr>\S+?)\.?$")
 _RECORDED_RE = re.compile(r"o2ims-recorder: recorded #(?P<n>\d+) (?P<kind>\w+) (?P<rest>.*)$")
+_CLOSED_RE = re.compile(r"o2ims-recorder: closed .*: \d+ exchanges recorded, (?P<caught>\d+) caught")
 _NOISE_RE = re.compile(r"\] ?(client|server) (connect|disconnect)|Loading script|^\s*$")
 _STAMP_RE = re.compile(r"^\[[0-9:.]+\](\[[^\]]*\])?\s*")
 
@@ -394,7 +395,7 @@ def _run(ra: RecordArgs, verbose: bool) -> int:
 def _follow(proc: subprocess.Popen[str], ra: RecordArgs, verbose: bool, out: IO[str],
             stopping: threading.Event) -> int:
     assert proc.stdout is not None
-    listening, count = False, 0
+    listening, count, caught = False, 0, 0
     not_saved = ""
     early: list[str] = []  # the first lines: shown only if the proxy fails to start or stops by itself
     for line in _lines(proc.stdout):
@@ -412,6 +413,9 @@ def _follow(proc: subprocess.Popen[str], ra: RecordArgs, verbose: bool, out: IO[
         rec = _RECORDED_RE.search(line)
         if rec:
             count = int(rec.group("n"))
+        closed = _CLOSED_RE.search(line)
+        if closed:
+            caught = int(closed.group("caught"))
         if "o2ims-recorder: closed" in line or "o2ims-recorder: recording into" in line:
             continue
         if stopping.is_set() and not verbose and "o2ims-recorder" not in line:
@@ -427,5 +431,7 @@ def _follow(proc: subprocess.Popen[str], ra: RecordArgs, verbose: bool, out: IO[
         print(f"o2replay record: error: {not_saved}", file=sys.stderr, flush=True)
         return 1
     noun = "exchange" if count == 1 else "exchanges"
-    print(f"o2replay record: {count} {noun} recorded into {ra.cassette}", file=out, flush=True)
+    scan = ("no secret left after redaction" if not caught else
+            f"{caught} secret{'s' * (caught != 1)} the rules missed caught by the scan and redacted")
+    print(f"o2replay record: {count} {noun} recorded into {ra.cassette}; {scan}", file=out, flush=True)
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -27,17 +28,21 @@ examples:
   o2replay serve cassettes --strict --synthetic off # CI: a miss is a 404 naming the nearest recordings
   o2replay serve cassettes --match-on method,path,query,body,headers:X-Tenant
   o2replay serve cassettes --latency recorded --watch --workers 2
+  o2replay serve cassettes --dialect o-ran-sc        # answer like the O-RAN SC INF O2 service
   o2replay serve cassettes --tls auto                # HTTPS; prints the CA to give consumers
   o2replay serve cassettes --tls auto --tls-client-ca auto --auth oauth2   # mutual TLS and OAuth2 roles
+  o2replay serve cassettes --notify-allow loopback,10.20.0.0/16,consumer.lab
 """
 
 #: Flags whose value feeds ServeConfig (dest -> replay: key).
 FLAG_KEYS = ("cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic",
              "profile", "latency", "workers", "watch", "log_format", "access_log", "admin_token", "auth",
              "auth_tokens", "journal_size", "page_size", "cache_dir", "admin_token_file", "ready_file",
+             "dialect", "rewrite_urls", "run_id",
              "tls", "tls_cert", "tls_key", "tls_dir", "tls_san", "tls_client_ca",
              "oauth_clients", "oauth_issuer", "oauth_audience", "oauth_jwks", "oauth_roles_claim", "oauth_token_ttl",
-             "max_connections", "header_timeout", "body_timeout")
+             "max_connections", "header_timeout", "body_timeout",
+             "notify_allow")
 
 
 def register(subs: Any) -> None:
@@ -103,9 +108,21 @@ def register(subs: Any) -> None:
     p.add_argument("--page-size", type=int,
                    help="page size of derived and synthetic collection answers, with nextpage_opaque_marker "
                         "(default: no paging for derived answers, the profile's paging for synthetic ones)")
+    p.add_argument("--dialect", choices=("openshift-kni", "o-ran-sc"),
+                   help="behave like this O2IMS implementation (default: the profile's dialect, else what the "
+                        "cassettes recorded, else openshift-kni; see docs/dialects.md)")
+    p.add_argument("--rewrite-urls", action=argparse.BooleanOptionalAction, default=None,
+                   help="rewrite recorded absolute URLs to the address being served (default on)")
+    p.add_argument("--run-id", metavar="TEXT",
+                   help="salt of generated ids (subscription, notification ids); default: fresh per start, "
+                        "so ids never repeat across restarts; fix it for byte-identical runs")
     p.add_argument("--ready-file", metavar="PATH",
                    help="once listening, write {\"url\", \"host\", \"port\", \"pid\", \"workers\"} as JSON here "
                         "(removed on exit); with --port 0 this is how a script learns the port")
+    p.add_argument("--notify-allow", action="append", metavar="ENTRIES",
+                   help="where subscription callbacks may point: loopback, private, any, an address, a CIDR "
+                        "network, a host name or *.domain (repeatable or comma-separated; default "
+                        "loopback,private; link-local and cloud metadata addresses are always refused)")
     p.add_argument("--journal-size", type=int, help="requests kept for /__admin/requests (default 1000)")
     p.add_argument("--cache-dir", metavar="DIR",
                    help="keep the load cache here instead of .o2replay-cache/ beside the cassettes "
@@ -172,6 +189,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"o2replay serve: note: no cassettes/ folder in {Path.cwd()}; nothing recorded is loaded",
               file=sys.stderr, flush=True)
         config = replace(config, paths=())
+    if config.run_id is None:  # one salt for every worker of this start
+        config = replace(config, run_id=secrets.token_hex(8))
     config = _prepare_security(config)
     live = load_set(config.paths, config.match_on, use_cache=config.use_cache,
                      page_size=config.page_size, cache_dir=config.cache_dir)

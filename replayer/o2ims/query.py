@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from replayer.o2ims.problem import problem_body
 
 __all__ = [
     "EMPTY_QUERY",
@@ -29,14 +28,17 @@ __all__ = [
     "OPERATORS",
     "QUERY_PARAMS",
     "SINGLE_VALUE_OPERATORS",
+    "PROJECTION",
     "Page",
     "Query",
+    "Shape",
     "QueryError",
     "Term",
     "Value",
     "check_filter",
     "matches",
     "next_link",
+    "page_links",
     "parse_fields",
     "parse_filter",
     "parse_query",
@@ -60,18 +62,20 @@ _MARKER_PARAM = "nextpage_opaque_marker"
 
 
 class QueryError(ValueError):
-    """A query parameter is malformed or not applicable: the server answers 400 ProblemDetails."""
+    """A query parameter is malformed or not applicable: the server answers 400 ProblemDetails.
 
-    def __init__(self, param: str, message: str) -> None:
+    ``o_ran_sc`` is pti-o2's wording of the same error where it has one (o2common/views/view.py
+    ``check_filter_attribute``, o2common/views/route.py ``__update_selector_value``); ``detail`` picks it.
+    """
+
+    def __init__(self, param: str, message: str, *, o_ran_sc: str | None = None) -> None:
         super().__init__(f"{param}: {message}")
         self.param = param
+        self.o_ran_sc = o_ran_sc
 
-    def problem(self, instance: str = "") -> dict[str, Any]:
-        """The 400 ProblemDetails body for this error."""
-        return problem_body(
-            400, str(self), title="Bad Request", instance=instance,
-            extra={"additionalAttributes": {"param": self.param}},
-        )
+    def detail(self, o_ran_sc: bool = False) -> str:
+        """The message in one implementation's words."""
+        return self.o_ran_sc if o_ran_sc and self.o_ran_sc else str(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +140,8 @@ class Page:
     items: list[dict[str, Any]]
     next_marker: str | None = None
     total: int = 0  # items matching the filter, over all pages
+    number: int | None = None  # page-number paging: this page (1-based) ...
+    pages: int | None = None  # ... of this many
 
 
 # --------------------------------------------------------------------------------------------------- filter
@@ -150,10 +156,11 @@ class _Scanner:
         self.text = text
         self.pos = 0
 
-    def fail(self, message: str, pos: int | None = None) -> QueryError:
+    def fail(self, message: str, pos: int | None = None, o_ran_sc: str | None = None) -> QueryError:
         at = self.pos if pos is None else pos
         where = f"character {at + 1}" if at < len(self.text) else "end of expression"
-        return QueryError("filter", f"{message} at {where} in {self.text!r}")
+        return QueryError("filter", f"{message} at {where} in {self.text!r}",
+                          o_ran_sc=o_ran_sc or f"invalid filter {self.text}")
 
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""
@@ -221,7 +228,8 @@ def _parse_term(sc: _Scanner, index: int) -> Term:
     op = sc.bare()
     if op not in OPERATORS:
         shown = f"unknown operator {op!r}" if op else "missing operator"
-        raise sc.fail(f"{shown} in term {index} (valid: {_VALID_OPS})", op_pos)
+        raise sc.fail(f"{shown} in term {index} (valid: {_VALID_OPS})", op_pos,
+                      o_ran_sc=f"Filter operation {op} is invalid")
     sc.expect(",", f"after operator {op!r}")
     path = _parse_attribute(sc)
     sc.expect(",", f"after attribute {'/'.join(path)!r} (every term needs a value)")
@@ -235,6 +243,8 @@ def _parse_term(sc: _Scanner, index: int) -> Term:
         raise QueryError(
             "filter", f"operator {op!r} takes exactly one value, got {len(values)} in term {index} {source!r}"
             " (in, nin, cont and ncont take a list)",
+            o_ran_sc=f"Found {len(values)} values: {[v.text for v in values]} while only single value"
+            f" is allowed for operation {op}",
         )
     return Term(op, path, tuple(values), source)
 
@@ -411,7 +421,8 @@ def _check_attributes(items: Sequence[Mapping[str, Any]], terms: tuple[Term, ...
         return
     for term in terms:
         if not any(_present(item, term.path) for item in items):
-            raise QueryError("filter", f"unknown attribute {term.attribute!r} in term {term.source!r}")
+            raise QueryError("filter", f"unknown attribute {term.attribute!r} in term {term.source!r}",
+                             o_ran_sc=f"Filter attrName {term.attribute} is invalid")
 
 
 # ---------------------------------------------------------------------------------------------- selection
@@ -468,6 +479,29 @@ def _exclude(value: Any, tree: _FieldTree) -> Any:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How the attribute selectors shape the objects of one route, in one implementation's manner.
+
+    ``sol013=False`` (openshift-kni): every attribute by default; ``fields`` projects to what it names plus
+    ``keep`` (the identity key); ``exclude_default`` drops ``default_excluded``.
+    ``sol013=True`` (o-ran-sc, pti-o2 o2common/views/route.py ``o2_marshal_with``): only ``defaults`` by
+    default (None: every attribute); ``fields`` adds to them, ``exclude_fields`` removes non-default ones from
+    the full object, ``exclude_default`` leaves nothing, ``all_fields`` shows everything; ``all_fields`` beats
+    ``fields`` beats ``exclude_fields`` beats ``exclude_default``.
+    """
+
+    default_excluded: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+    sol013: bool = False
+    defaults: tuple[str, ...] | None = None
+    selectable: bool = True  # sol013: False where pti-o2 has no default set, so fields/exclude_fields fail
+    attributes: tuple[str, ...] | None = None  # sol013: every attribute the model has (None: what objects hold)
+
+
+PROJECTION = Shape()
+
+
 @functools.lru_cache(maxsize=256)
 def _selection_plan(
     query: Query, default_excluded: tuple[str, ...], keep: tuple[str, ...] = ()
@@ -484,25 +518,76 @@ def _selection_plan(
         # SOL013 5.3.2: with exclude_default, "fields" names complex attributes to bring back.
         kept = set(query.fields)
         excluded += [p for p in (tuple(d.split("/")) for d in default_excluded) if p not in kept]
+    excluded = [p for p in excluded if (p[0],) not in {(k,) for k in keep} or len(p) > 1]
     return include, (_tree(excluded) if excluded else None)
 
 
-def project(
-    obj: Mapping[str, Any], query: Query, *, default_excluded: tuple[str, ...] = (), keep: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """``obj`` with the query's attribute selectors applied (SOL013 5.3); key order is kept.
+def _sol013_plan(query: Query, shape: Shape, known: frozenset[str] | None
+                 ) -> tuple[_FieldTree | None, _FieldTree | None]:
+    """(include, exclude) trees of the o-ran-sc reading; QueryError for a name no object has."""
+    if query.all_fields:
+        return None, None
+    defaults = [(d,) for d in shape.defaults] if shape.defaults is not None else None
+    for param, paths in (("fields", query.fields), ("exclude_fields", query.exclude_fields)):
+        if not paths:
+            continue
+        for path in paths:
+            if len(path) == 1 and known is not None and path[0] not in known:
+                raise QueryError(param, f"unknown attribute {path[0]!r}",
+                                 o_ran_sc=f"Selector attribute {path[0]} not found")
+        if not shape.selectable:
+            raise QueryError(param, "this resource has no default attribute set to select from",
+                             o_ran_sc="Selector attribute None not found")
+        if param == "fields":
+            return _tree([*(defaults or ()), *paths]) if defaults is not None else None, None
+        kept = {d[0] for d in defaults or ()}
+        return None, _tree(p for p in paths if p[0] not in kept) or None
+    if query.exclude_default:
+        return {}, None
+    return (_tree(defaults) if defaults is not None else None), None
 
-    ``keep`` names top-level attributes that ``fields`` never drops (the object's identity key).
-    """
-    if not query.has_selection:
-        return dict(obj)
-    include, exclude = _selection_plan(query, tuple(default_excluded), tuple(keep))
+
+def _known(items: Iterable[Mapping[str, Any]], shape: Shape) -> frozenset[str] | None:
+    """Top-level attribute names the objects have (None: no object, so every name is accepted)."""
+    if shape.attributes is not None:
+        return frozenset(shape.attributes)
+    names: set[str] = set()
+    seen = False
+    for item in items:
+        seen = True
+        names.update(item)
+    return frozenset(names | set(shape.defaults or ())) if seen else None
+
+
+def _apply(obj: Mapping[str, Any], include: _FieldTree | None, exclude: _FieldTree | None) -> dict[str, Any]:
     result: Any = obj
     if include is not None:
         result = _include(result, include)
     if exclude is not None:
         result = _exclude(result, exclude)  # exclude_fields wins over fields (openshift-kni definitions)
+        # An object the exclusion emptied was only there for what was excluded: drop it, not ``{}``.
+        result = {k: v for k, v in result.items() if v != {} or obj.get(k) == {}}
     return dict(result)
+
+
+def project(
+    obj: Mapping[str, Any], query: Query, *, default_excluded: tuple[str, ...] = (), keep: tuple[str, ...] = (),
+    shape: Shape | None = None,
+) -> dict[str, Any]:
+    """``obj`` with the query's attribute selectors applied (SOL013 5.3); key order is kept.
+
+    ``keep`` names top-level attributes that ``fields`` never drops (the object's identity key); ``shape``
+    (which overrides both) says how one implementation reads the selectors.
+    """
+    if shape is None:
+        shape = Shape(tuple(default_excluded), tuple(keep))
+    if shape.sol013:
+        include, exclude = _sol013_plan(query, shape, _known((obj,), shape))
+        return _apply(obj, include, exclude)
+    if not query.has_selection:
+        return dict(obj)
+    include, exclude = _selection_plan(query, shape.default_excluded, shape.keep)
+    return _apply(obj, include, exclude)
 
 
 # ------------------------------------------------------------------------------------------------- paging
@@ -539,6 +624,28 @@ def _read_marker(query: Query, scope: str) -> int:
     return offset
 
 
+def _page_number(query: Query) -> int:
+    """The page a page-number marker asks for (pti-o2 Pagination: below 1 means 1)."""
+    text = (query.marker or "1").strip()
+    try:
+        number = int(text)
+    except ValueError:
+        # pti-o2 answers a 500 here (int() of the marker is not guarded); a stand-in answers the 400 it means.
+        raise QueryError(_MARKER_PARAM, f"expected a page number, got {text!r}",
+                         o_ran_sc=f"Page number {text} bad request.") from None
+    return max(number, 1)
+
+
+def _filtered(items: Sequence[Mapping[str, Any]], query: Query) -> Sequence[Mapping[str, Any]]:
+    if not query.filter:
+        return items
+    _check_attributes(items, query.filter)
+    tests = [_predicate(t) for t in query.filter]
+    if len(tests) == 1:
+        return list(filter(tests[0], items))
+    return [item for item in items if all(test(item) for test in tests)]
+
+
 def select(
     items: Sequence[Mapping[str, Any]],
     query: Query,
@@ -547,28 +654,53 @@ def select(
     page_size: int | None = None,
     scope: str = "",
     keep: tuple[str, ...] = (),
+    shape: Shape | None = None,
+    page_numbers: bool = False,
+    order_by: str | None = None,
 ) -> Page:
     """Filter, page and project a collection (SOL013 5.2, 5.4, 5.3, in that order).
 
     ``page_size`` (else ``query.page_size``; None: no paging) bounds the page; ``scope`` (e.g. the request
-    path) is bound into the markers. Raises QueryError for an unknown attribute or a foreign marker.
+    path) is bound into the markers. With ``page_numbers`` the marker is a page number (pti-o2
+    o2common/views/pagination_view.py ``Pagination``); ``order_by`` sorts by that attribute first (pti-o2 lists
+    come sorted by id). Raises QueryError for an unknown attribute, a foreign marker or a page past the end.
     """
-    chosen: Sequence[Mapping[str, Any]] = items
-    if query.filter:
-        _check_attributes(items, query.filter)
-        tests = [_predicate(t) for t in query.filter]
-        if len(tests) == 1:
-            chosen = list(filter(tests[0], items))
-        else:
-            chosen = [item for item in items if all(test(item) for test in tests)]
+    if shape is None:
+        shape = Shape(tuple(default_excluded), tuple(keep))
+    if shape.sol013 and shape.attributes is not None:
+        # pti-o2 checks a filter's attribute against its table (o2common/views/view.py check_filter_attribute),
+        # so an empty list still refuses a name its objects cannot have.
+        for term in query.filter:
+            if term.path[0] not in shape.attributes:
+                raise QueryError("filter", f"unknown attribute {term.attribute!r} in term {term.source!r}",
+                                 o_ran_sc=f"Filter attrName {term.path[0]} is invalid")
+    chosen = _filtered(items, query)
+    if order_by is not None:
+        chosen = sorted(chosen, key=lambda i: str(i.get(order_by, "")))
     size = page_size if page_size is not None else query.page_size
     if size is not None and size < 1:
         raise ValueError(f"page_size must be at least 1, got {size}")
-    start = _read_marker(query, scope) if query.marker else 0
-    end = len(chosen) if size is None else start + size
-    marker = _make_marker(query, scope, end) if end < len(chosen) else None
-    page = [project(item, query, default_excluded=default_excluded, keep=keep) for item in chosen[start:end]]
-    return Page(page, marker, len(chosen))
+    number = pages = None
+    marker = None
+    if page_numbers:
+        size = size or len(chosen) or 1
+        number = _page_number(query)
+        pages = max(math.ceil(len(chosen) / size), 1)
+        if number > pages:  # o2common/views/pagination_route.py link_header
+            raise QueryError(_MARKER_PARAM, f"page {number} is past the last page ({pages})",
+                             o_ran_sc=f"Page size {number} bad request.")
+        start, end = (number - 1) * size, number * size
+    else:
+        start = _read_marker(query, scope) if query.marker else 0
+        end = len(chosen) if size is None else start + size
+        marker = _make_marker(query, scope, end) if end < len(chosen) else None
+    window = chosen[start:end]
+    if shape.sol013:
+        include, exclude = _sol013_plan(query, shape, _known(items, shape))
+        page = [_apply(item, include, exclude) for item in window]
+    else:
+        page = [project(item, query, shape=shape) for item in window]
+    return Page(page, marker, len(chosen), number, pages)
 
 
 def next_link(base_url: str, path: str, params: Iterable[tuple[str, str]], marker: str) -> str:
@@ -576,6 +708,19 @@ def next_link(base_url: str, path: str, params: Iterable[tuple[str, str]], marke
     kept = [(k, v) for k, v in params if k != _MARKER_PARAM]
     kept.append((_MARKER_PARAM, marker))
     return f'<{base_url.rstrip("/")}{path}?{urlencode(kept)}>; rel="next"'
+
+
+def page_links(path: str, raw_query: str, number: int, pages: int) -> str | None:
+    """pti-o2's ``Link``: relative first/prev/next/last URLs keeping the other parameters as sent
+    (o2common/views/pagination_route.py ``link_header``); None on a single page."""
+    kept = "&".join(q for q in raw_query.split("&") if q and q.split("=")[0] != _MARKER_PARAM)
+    prefix = f"{path}?{kept}&" if kept else f"{path}?"
+    links = []
+    if number > 1:
+        links += [f'<{prefix}{_MARKER_PARAM}=1>; rel="first"', f'<{prefix}{_MARKER_PARAM}={number - 1}>; rel="prev"']
+    if number < pages:
+        links += [f'<{prefix}{_MARKER_PARAM}={number + 1}>; rel="next"', f'<{prefix}{_MARKER_PARAM}={pages}>; rel="last"']
+    return ",".join(links) or None
 
 
 # -------------------------------------------------------------------------------------------------- parse
@@ -604,8 +749,11 @@ def _check_combination(query: Query) -> None:
             raise QueryError("all_fields", f"cannot be combined with {', '.join(others)}")
 
 
-def parse_query(params: Iterable[tuple[str, str]], *, page_size: int | None = None) -> Query:
+def parse_query(params: Iterable[tuple[str, str]], *, page_size: int | None = None, lenient: bool = False) -> Query:
     """The O2IMS query of a request's parameters (other parameters are ignored); QueryError when invalid.
+
+    ``lenient`` accepts ``all_fields`` beside other selectors (pti-o2: all_fields wins) instead of a 400, and an
+    empty ``filter`` as none.
 
     A repeated ``filter`` adds its terms (AND); repeated ``fields`` / ``exclude_fields`` add their paths.
     """
@@ -619,6 +767,8 @@ def parse_query(params: Iterable[tuple[str, str]], *, page_size: int | None = No
     marker: str | None = None
     for key, value in owned:
         if key == "filter":
+            if not value and lenient:
+                continue  # pti-o2: an empty filter filters nothing
             filters.append(value)
         elif key == "fields":
             fields.extend(parse_fields(key, value))
@@ -635,5 +785,6 @@ def parse_query(params: Iterable[tuple[str, str]], *, page_size: int | None = No
         terms, ";".join(filters), tuple(fields), tuple(excluded), flags["all_fields"],
         flags["exclude_default"], marker, page_size,
     )
-    _check_combination(query)
+    if not lenient:
+        _check_combination(query)
     return query

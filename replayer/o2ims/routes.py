@@ -21,7 +21,11 @@ from urllib.parse import unquote
 __all__ = [
     "API_NAMES",
     "API_VERSIONS_PATHS",
+    "SINGLETON_KEYS",
     "always_kept",
+    "collection_identity_key",
+    "default_excluded_at",
+    "is_item_path",
     "kept_with_fields",
     "ARRAY_IDENTITY_KEYS",
     "DEFAULT_EXCLUDED",
@@ -423,9 +427,39 @@ def kept_with_fields(identity_key: str | None) -> tuple[str, ...]:
     return (identity_key,) if identity_key and "/" not in identity_key else ()
 
 
+#: Singletons whose objects carry an identity all the same: OCloudInfo keeps ``oCloudId`` under ``fields``, as
+#: the elements of a collection keep theirs (openshift-kni filtering.go ``EnforceRequiredFields``).
+SINGLETON_KEYS: dict[str, str] = {"v1": "oCloudId", "v2": "oCloudId"}
+
+
 def always_kept(route: Route | None) -> tuple[str, ...]:
     """Attributes that ``fields`` never drops from the route's objects: its top-level identity key."""
+    if route is not None and route.kind is RouteKind.SINGLETON:
+        return kept_with_fields(SINGLETON_KEYS.get(route.template.rsplit("/", 1)[-1]))
     return kept_with_fields(route.identity_key if route is not None else None)
+
+
+def collection_identity_key(collection_path: str, items: Iterable[Mapping[str, Any]]) -> str | None:
+    """The attribute (path) identifying the elements of a recorded collection, if every element has a unique one."""
+    key = identity_key_for(collection_path)
+    if key is None:
+        return None
+    values = [identity_value(it, key) for it in items]
+    if all(isinstance(v, (str, int)) for v in values) and len(set(values)) == len(values):
+        return key
+    return None
+
+
+def is_item_path(path: str) -> bool:
+    """True unless the route table knows ``path`` as something other than one element of a collection."""
+    found = match_route(path)
+    return found is None or found[0].kind is RouteKind.ITEM
+
+
+def default_excluded_at(path: str) -> tuple[str, ...]:
+    """Attributes ``exclude_default`` drops from the elements of the collection at ``path``."""
+    found = match_route(path)
+    return default_excluded(found[0] if found else None)
 
 
 def default_excluded(route: Route | None) -> tuple[str, ...]:

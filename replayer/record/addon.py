@@ -168,6 +168,9 @@ class O2IMSRecorder:
         if outcome.recorded:
             logger.info(f"{LOG_PREFIX} recorded #{self.recorder.recorded} {outcome.kind} "
                         f"{flow.request.method} {target} -> {flow.response.status_code}")
+            if outcome.caught:  # what, never the value
+                logger.warning(f"{LOG_PREFIX} scan after redaction caught {len(outcome.caught)} in "
+                               f"#{self.recorder.recorded}: {'; '.join(sorted(set(outcome.caught)))}")
         elif outcome.kind is not None:
             log = logger.warning if outcome.reason.startswith("not recorded") else logger.info
             log(f"{LOG_PREFIX} {flow.request.method} {target}: {outcome.reason}")
@@ -194,7 +197,8 @@ class O2IMSRecorder:
                 logger.error(f"{LOG_PREFIX} {NOT_SAVED} {self.recorder.config.cassette}: {e.strerror or e}")
             else:
                 logger.info(f"{LOG_PREFIX} closed {self.recorder.config.cassette}: "
-                            f"{self.recorder.recorded} exchanges recorded")
+                            f"{self.recorder.recorded} exchanges recorded, {self.recorder.caught} caught by the scan "
+                            "after redaction")
             self.recorder = None
 
 

@@ -54,6 +54,7 @@ from replayer.errors import CassetteError
 from replayer.matching import request_key
 from replayer.o2ims.routes import O2IMS_PATH_PREFIXES
 from replayer.record.redact import RedactRules, default_rules, redact_interaction, redact_uri, rules_from_yaml
+from replayer.record.scrub import scrub_interaction
 
 __all__ = [
     "RecordMode",
@@ -67,6 +68,7 @@ __all__ = [
     "headers_from_pairs",
     "classify",
     "build_interaction",
+    "build_checked_interaction",
     "api_version_of",
     "safe_target",
     "NOTIFICATION_MARKERS",
@@ -135,6 +137,8 @@ class Outcome:
     index: int | None = None
     #: The redacted path and query, safe to log.
     target: str = ""
+    #: What the scan detectors still found after redaction (and was redacted before the write).
+    caught: tuple[str, ...] = ()
 
 
 #: Logged when the final write failed (the session is in a rescue file); ``o2replay record`` then exits 1.
@@ -306,6 +310,13 @@ def _iso(ts: float) -> str:
 
 def build_interaction(exchange: Exchange, kind: InteractionKind, config: RecorderConfig) -> Interaction:
     """Decode, normalise and redact one exchange; raises ValueError for an undecodable body."""
+    return build_checked_interaction(exchange, kind, config)[0]
+
+
+def build_checked_interaction(exchange: Exchange, kind: InteractionKind,
+                              config: RecorderConfig) -> tuple[Interaction, tuple[str, ...]]:
+    """``build_interaction``, then the scan detectors over the result (``replayer.scrub``): the interaction
+    as it may be written, and what the detectors caught that the rules had not redacted."""
     req_headers, req_body = normalise_message(exchange.request_headers, exchange.request_body)
     resp_headers, resp_body = normalise_message(exchange.response_headers, exchange.response_body)
     # A cassette holding a body nested deeper than the limit would not load again: refuse it here.
@@ -321,7 +332,7 @@ def build_interaction(exchange: Exchange, kind: InteractionKind, config: Recorde
         Response(exchange.status, reason, resp_headers, resp_body),
         meta,
     )
-    redacted = redact_interaction(raw, config.rules)
+    redacted, caught = scrub_interaction(redact_interaction(raw, config.rules), config.rules)
     # Redaction may change a body's length: fix Content-Length again (normalise_message is idempotent).
     rh, rb = normalise_message(redacted.request.headers, redacted.request.body)
     sh, sb = normalise_message(redacted.response.headers, redacted.response.body)
@@ -329,7 +340,7 @@ def build_interaction(exchange: Exchange, kind: InteractionKind, config: Recorde
         Request(redacted.request.method, redacted.request.uri, rh, rb),
         Response(redacted.response.status, redacted.response.reason, sh, sb),
         meta,
-    )
+    ), tuple(caught)
 
 
 def _phrase(status: int) -> str:
@@ -374,6 +385,7 @@ class Recorder:
         self._clock = clock
         self._last_flush = clock()
         self._recorded = 0
+        self._caught = 0
         self._seen: Counter[Hashable] = Counter()
         self._existing: Counter[Hashable] = Counter()
         self._backup_pending = False
@@ -428,6 +440,11 @@ class Recorder:
         return self._recorded
 
     @property
+    def caught(self) -> int:
+        """Secrets the scan detectors found after redaction (and redacted) in this session."""
+        return self._caught
+
+    @property
     def size(self) -> int:
         """Interactions in the cassette (kept ones included, in new_episodes)."""
         return len(self._writer)
@@ -442,7 +459,7 @@ class Recorder:
         if kind is None:
             return Outcome(False, "path not recorded (see record_paths)")
         try:
-            interaction = build_interaction(exchange, kind, self.config)
+            interaction, caught = build_checked_interaction(exchange, kind, self.config)
         except ValueError as e:
             return Outcome(False, f"not recorded: {e}", kind)
         if self.config.mode is RecordMode.NEW_EPISODES:
@@ -453,12 +470,13 @@ class Recorder:
                                _target(interaction.request.uri))
         self._writer.append(interaction)
         self._recorded += 1
+        self._caught += len(caught)
         self._update_metadata(exchange, kind)
         if self.config.flush.each:
             self.flush()
         else:
             self.tick()
-        return Outcome(True, "recorded", kind, len(self._writer) - 1, _target(interaction.request.uri))
+        return Outcome(True, "recorded", kind, len(self._writer) - 1, _target(interaction.request.uri), caught)
 
     def _update_metadata(self, exchange: Exchange, kind: InteractionKind) -> None:
         meta: dict[str, Any] = {}

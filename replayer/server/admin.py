@@ -1,4 +1,4 @@
-"""The admin API under ``/__admin/`` (issue 3, §6), and ``/health`` and ``/metrics`` (§8).
+"""The admin API under ``/__admin/``, and ``/health`` and ``/metrics``.
 
 Admin routes answer loopback clients only, unless ``--admin-token`` is set: then every client must
 send that bearer token. The guard wraps each admin handler, so the replay hot path has no middleware.
@@ -18,9 +18,10 @@ from replayer import __version__
 from replayer.errors import ReplayerError
 from replayer.limits import loads
 from replayer.server.config import parse_fault
-from replayer.server.handlers import json_response, problem_response, unauthorised
+from replayer.server.answer import json_response, problem_response, render, unauthorised
 from replayer.server.inbound import read_body
 from replayer.server.keys import RUNTIME
+from replayer.server.request import base_url_of
 from replayer.server.metrics import CONTENT_TYPE as METRICS_TYPE
 from replayer.server.runtime import Runtime
 
@@ -38,6 +39,15 @@ def _is_loopback(remote: str | None) -> bool:
         return False
 
 
+def _base(request: web.Request) -> str:
+    return base_url_of({k.lower(): v for k, v in request.headers.items()}, request.scheme, request.host)
+
+
+def _problem(request: web.Request, status: int, detail: str) -> web.StreamResponse:
+    """An admin API error (always the default ProblemDetails shape: the admin API is not O2IMS)."""
+    return problem_response(status, detail, request.path, "admin", base_url=_base(request))
+
+
 def admin_guard(handler: Handler) -> Handler:
     """Wrap an admin handler: loopback only, or the admin bearer token when one is configured."""
 
@@ -47,10 +57,10 @@ def admin_guard(handler: Handler) -> Handler:
         if token:
             scheme, _, given = request.headers.get("Authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
-                return unauthorised(request.path, "the admin API needs the admin bearer token")
+                return render(unauthorised(request.path, "the admin API needs the admin bearer token",
+                                           base_url=_base(request)))
         elif not _is_loopback(request.remote):
-            return problem_response(403, "the admin API answers loopback clients only (see --admin-token)",
-                                    request.path, "admin")
+            return _problem(request, 403, "the admin API answers loopback clients only (see --admin-token)")
         return await handler(request)
 
     return guarded
@@ -63,7 +73,7 @@ def _rt(request: web.Request) -> Runtime:
 async def health(request: web.Request) -> web.StreamResponse:
     """``GET /health``: the earlier mock's shape (status, timestamp, service, version)."""
     return json_response({"status": "healthy", "timestamp": datetime.now(timezone.utc).isoformat(),
-                          "service": SERVICE_NAME, "version": __version__})
+                          "service": SERVICE_NAME, "version": __version__}, source="server")
 
 
 async def metrics(request: web.Request) -> web.StreamResponse:
@@ -97,7 +107,7 @@ def _refused_with_workers(request: web.Request) -> web.StreamResponse | None:
     detail = (f"with --workers {workers} every worker process keeps its own cursors, faults and cassettes, and "
               f"this request reached one of them: put faults in .o2replay.yaml, reload with --watch, or serve "
               f"with one worker to change them at run time")
-    return problem_response(409, detail, request.path, "admin")
+    return _problem(request, 409, detail)
 
 
 async def reload(request: web.Request) -> web.StreamResponse:
@@ -167,7 +177,7 @@ async def faults_add(request: web.Request) -> web.StreamResponse:
             raise ValueError(f"the request body must be a JSON fault rule: {e}") from None
         rule = parse_fault(doc, "body")
     except ValueError as e:
-        return problem_response(400, str(e), request.path, "admin")
+        return _problem(request, 400, str(e))
     return json_response(_rt(request).faults.add(rule).to_dict(), 201)
 
 
@@ -181,14 +191,14 @@ async def faults_delete(request: web.Request) -> web.StreamResponse:
         rt.faults.clear()
         return json_response({"status": "cleared"})
     if not raw.isdigit() or not rt.faults.remove(int(raw)):
-        return problem_response(404, f"no fault with id {raw}", request.path, "admin")
+        return _problem(request, 404, f"no fault with id {raw}")
     return json_response({"status": "removed", "id": int(raw)})
 
 
 async def unknown_admin(request: web.Request) -> web.StreamResponse:
     """Any other ``/__admin/...`` request: a 404 of the admin API, never an O2IMS request."""
     detail = f"no admin endpoint answers {request.method} {request.path} (see docs/replay.md)"
-    return problem_response(404, detail, request.path, "admin")
+    return _problem(request, 404, detail)
 
 
 def setup_admin_fallback(app: web.Application) -> None:

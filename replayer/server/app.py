@@ -18,22 +18,26 @@ from replayer.server.handlers import ReplayHandler
 from replayer.server.inbound import INBOUND, InboundLimits
 from replayer.server.keys import RUNTIME
 from replayer.server.oauth import build_guard
-from replayer.server.runtime import Runtime
+from replayer.server.runtime import Runtime, resolve_dialect
 from replayer.server.state import LoadedSet
 from replayer.server.watch import watch_ctx
-from replayer.synthetic import SyntheticO2IMS, load_profile, setup_docs, setup_synthetic
+from replayer.o2ims.dialect import Dialect
+from replayer.synthetic import Profile, SyntheticO2IMS, load_profile, setup_docs, setup_synthetic
 
 __all__ = ["create_app", "make_synthetic"]
 
 
-def make_synthetic(config: ServeConfig) -> SyntheticO2IMS | None:
+def make_synthetic(config: ServeConfig, profile: Profile | None = None,
+                   dialect: Dialect | None = None) -> SyntheticO2IMS | None:
     """The synthetic O2IMS model, or None when it is off."""
     if not config.synthetic:
         return None
-    profile = load_profile(config.profile) if config.profile else load_profile()
+    if profile is None:
+        profile = load_profile(config.profile) if config.profile else load_profile()
     if config.page_size is not None:  # --page-size pages synthetic lists too (over the profile's paging)
         profile = replace(profile, page_size=config.page_size)
-    return SyntheticO2IMS(profile)
+    return SyntheticO2IMS(profile, dialect=dialect or config.dialect, run_id=config.run_id,
+                          callbacks=config.callbacks)
 
 
 def _setup_synthetic(app: web.Application, model: SyntheticO2IMS | None) -> None:
@@ -44,8 +48,11 @@ def _setup_synthetic(app: web.Application, model: SyntheticO2IMS | None) -> None
 
 def create_app(config: ServeConfig, *, live: LoadedSet | None = None) -> web.Application:
     """The replay server for ``config``; loads the cassettes unless ``live`` is given (CassetteError)."""
-    model = make_synthetic(config)
-    rt = Runtime(config, live, model)
+    rt = Runtime(config, live)
+    profile = (load_profile(config.profile) if config.profile else load_profile()) if config.synthetic else None
+    rt.dialect = resolve_dialect(config, rt.live, profile.dialect if profile is not None else None)
+    model = make_synthetic(config, profile, rt.dialect)
+    rt.synthetic = model
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[RUNTIME] = rt
     app[INBOUND] = InboundLimits(config.max_connections, config.header_timeout, config.body_timeout)

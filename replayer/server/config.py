@@ -15,7 +15,9 @@ from typing import Any
 
 from replayer.errors import UsageError
 from replayer.matching import DEFAULT_MATCH_ON, MatchOn, OnExhausted
+from replayer.o2ims.dialect import Dialect, parse_dialect
 from replayer.security.certs import DEFAULT_TLS_DIR
+from replayer.synthetic.callbacks import CallbackPolicy, parse_notify_allow
 
 __all__ = [
     "LatencyMode",
@@ -146,6 +148,9 @@ class ServeConfig:
     journal_size: int = 1000
     page_size: int | None = None  # derived collection answers: None serves every match on one page
     use_cache: bool = True
+    dialect: Dialect | None = None  # None: the profile's, else inferred from the cassettes, else openshift-kni
+    rewrite_urls: bool = True  # recorded absolute URLs name the serving address
+    run_id: str | None = None  # salts generated ids (None: a fresh one per start)
     cache_dir: str | None = None  # None: .o2replay-cache/ beside the cassettes
     ready_file: str | None = None  # written once listening: {"url", "host", "port", ...}
     # HTTPS and mutual TLS (docs/security.md)
@@ -173,6 +178,7 @@ class ServeConfig:
     def scheme(self) -> str:
         """``https`` when serving TLS."""
         return "https" if self.tls or self.tls_cert else "http"
+    callbacks: CallbackPolicy | None = None  # --notify-allow; None: the default (loopback and private)
 
     @property
     def mode(self) -> str:
@@ -187,9 +193,11 @@ REPLAY_KEYS = (
     "cassettes", "host", "port", "match_on", "on_exhausted", "strict", "miss_status", "synthetic", "profile",
     "latency", "faults", "workers", "watch", "watch_interval", "log_format", "access_log", "admin_token",
     "auth", "auth_tokens", "journal_size", "page_size", "cache_dir", "admin_token_file", "ready_file",
+    "dialect", "rewrite_urls", "run_id",
     "tls", "tls_cert", "tls_key", "tls_dir", "tls_san", "tls_client_ca",
     "oauth_clients", "oauth_issuer", "oauth_audience", "oauth_jwks", "oauth_roles_claim", "oauth_token_ttl",
     "max_connections", "header_timeout", "body_timeout",
+    "notify_allow",
 )
 
 
@@ -261,7 +269,7 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
         cfg["match_on"] = MatchOn.parse(value)
     elif key == "on_exhausted":
         cfg["on_exhausted"] = OnExhausted(_choice(value, where, tuple(e.value for e in OnExhausted)))
-    elif key in ("strict", "synthetic", "watch", "access_log"):
+    elif key in ("strict", "synthetic", "watch", "access_log", "rewrite_urls"):
         cfg[key] = _bool(value, where)
     elif key == "port":
         cfg["port"] = _int(value, where, 0, 65535)
@@ -292,10 +300,17 @@ def _apply(cfg: dict[str, Any], key: str, value: Any, where: str, base: Path) ->
         cfg["faults"] = tuple(parse_fault(r, f"{where}[{i}]") for i, r in enumerate(value))
     elif key in ("profile", "cache_dir", "ready_file"):  # like cassettes: relative to the config file
         cfg[key] = None if value is None else str(base / str(value))
+    elif key == "dialect":
+        cfg["dialect"] = None if value is None else parse_dialect(str(value))
     elif key == "admin_token_file":
         p = Path(str(value))
         cfg["admin_token"] = read_secret(p if p.is_absolute() else base / p)
-    elif key in ("host", "admin_token"):
+    elif key == "notify_allow":
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ValueError("expected a list of entries such as [loopback, private, 10.1.0.0/16, consumer.lab]")
+        cfg["callbacks"] = parse_notify_allow(items, source=where)
+    elif key in ("host", "admin_token", "run_id"):
         cfg[key] = None if value is None else str(value)
     elif key.startswith(("tls", "oauth")):
         _apply_security(cfg, key, value, where, base)

@@ -21,7 +21,8 @@ from replayer.server.app import create_app
 from replayer.server.config import ServeConfig
 from replayer.server.inbound import INBOUND, KEEPALIVE_TIMEOUT, GuardedSite
 from replayer.server.keys import RUNTIME
-from replayer.server.runtime import Runtime
+from replayer.server.logs import AccessLogger
+from replayer.server.runtime import Runtime, log
 from replayer.server.state import LoadedSet
 from replayer.server.tls import resolve_tls, ssl_context
 
@@ -79,7 +80,9 @@ class EmbeddedServer:
         self.app = create_app(self.config, live=self._live)
         tls = resolve_tls(self.config)
         self.ca_path = str(tls.consumer_ca) if tls is not None and tls.consumer_ca else None
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0, keepalive_timeout=KEEPALIVE_TIMEOUT)
+        access = log.getChild("access") if self.config.access_log else None
+        runner = web.AppRunner(self.app, access_log=access, access_log_class=AccessLogger, shutdown_timeout=5.0,
+                               keepalive_timeout=KEEPALIVE_TIMEOUT)
         await runner.setup()
         try:
             site = GuardedSite(runner, self.config.host, self.config.port, self.app[INBOUND],
@@ -119,6 +122,14 @@ class EmbeddedServer:
             ctx.load_cert_chain(*cert)
         with urllib.request.urlopen(req, timeout=10, context=ctx) as resp:  # noqa: S310 - our own server
             return str(json.loads(resp.read())["access_token"])
+
+    def client_cert(self, name: str) -> tuple[str, str]:
+        """A client certificate and key (files) for mutual TLS, issued by the local CA of ``tls_dir``
+        (``tls_client_ca="auto"``), for ``requests``' ``cert=`` or ``token(cert=...)``."""
+        from replayer.security.certs import issue_client_cert
+
+        cert, key = issue_client_cert(self.config.tls_dir, name)
+        return str(cert), str(key)
 
     def call(self, fn: Callable[[], R], timeout: float = 10.0) -> R:
         """Run ``fn`` on the server's loop (where the runtime lives) and return its result."""

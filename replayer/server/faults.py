@@ -19,7 +19,11 @@ from typing import Any
 
 from aiohttp import web
 
-from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
+from replayer.o2ims.dialect import Dialect
+from replayer.o2ims.problem import build_problem
+from replayer.o2ims.routes import template_of
+from replayer.server.answer import Answer, problem_answer
+from replayer.server.request import ParsedRequest
 from replayer.server.config import FaultRule
 
 __all__ = ["Faults", "ActiveFault", "inject_status", "reset_connection", "send_truncated"]
@@ -85,12 +89,12 @@ class Faults:
         return None
 
 
-def inject_status(rule: FaultRule, path: str) -> web.Response:
-    """The error response of a status fault, as ProblemDetails."""
+def inject_status(rule: FaultRule, req: ParsedRequest, dialect: Dialect) -> Answer:
+    """The error answer of a status fault, as ProblemDetails."""
     assert rule.status is not None
-    body = problem_bytes(rule.status, f"fault injected by o2ims-replay for {path}", instance=path)
-    return web.Response(status=rule.status, body=body, content_type=PROBLEM_CONTENT_TYPE,
-                        headers={"X-Replay-Source": "fault"})
+    problem = build_problem(rule.status, f"fault injected by o2ims-replay for {req.path}", dialect=dialect,
+                            path=req.path, base_url=req.base_url)
+    return problem_answer(problem, "fault", template=template_of(req.path))
 
 
 def _abort(request: web.Request, *, rst: bool) -> None:

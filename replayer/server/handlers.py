@@ -1,60 +1,45 @@
 """The catch-all replay handler: exact cassette hit, then derived answer, then synthetic or a strict miss.
 
-The cassette hit is the hot path (issue 3, §10): one cached key lookup on (method, raw path), one dict
-lookup in the index, a cursor step only for real sequences, and a ``web.Response`` over bytes and
-headers prepared at load time. Everything else (faults, latency, derived, synthetic, misses) leaves the
-hot path early.
+The cassette hit is the hot path: one cached key lookup on (method, raw path), one dict lookup in the index, a
+cursor step only for real sequences, and an ``Answer`` over bytes and headers prepared at load time. Everything
+else (authentication, faults, latency, a session's writes, derived, synthetic, misses) parses the request
+once (``ParsedRequest``) and leaves the hot path early. Access control (tokens, OAuth2, mutual TLS) runs
+first, in ``oauth.Guard``. Every answer is rendered by ``answer.render``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass
 from time import perf_counter
-from typing import Any
-from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from replayer.matching import RequestKey, key_from_parts, normalise_path
-from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
+from replayer.matching import RequestKey, key_from_parts
+from replayer.o2ims.problem import build_problem
+from replayer.o2ims.routes import normalise_path, template_of
+from replayer.record.redact import safe_uri
 from replayer.server import faults as fault_io
+from replayer.server.answer import (
+    DERIVED_FROM,
+    SESSION_HEADER,
+    Answer,
+    problem_answer,
+    render,
+)
 from replayer.server.config import LatencyMode
+from replayer.server.derived import DerivedAnswer, brought_up_to_date
+from replayer.server.request import ParsedRequest, base_url_of, parse_request
+from replayer.server.rewrite import rewrite_body, rewrite_headers
 from replayer.server.inbound import read_body
-from replayer.server.o2ims_bridge import template_of
 from replayer.server.runtime import Runtime, log
-from replayer.server.state import INTERACTION, SOURCE
+from replayer.server.state import Prepared
 from replayer.synthetic import SynthRequest, SyntheticO2IMS
 
-__all__ = ["Answer", "ReplayHandler", "unauthorised", "json_response", "problem_response", "SESSION_HEADER"]
+__all__ = ["ReplayHandler"]
 
-SESSION_HEADER = "X-Replay-Session"
 _KEY_CACHE_MAX = 50_000
-
-
-def unauthorised(path: str, detail: str = "a valid bearer token is required") -> web.Response:
-    """401 ProblemDetails with ``WWW-Authenticate: Bearer``."""
-    return problem_response(401, detail, path, "auth", headers={"WWW-Authenticate": 'Bearer realm="o2ims"'})
-
-
-def problem_response(status: int, detail: str, path: str, source: str, extra: Mapping[str, Any] | None = None,
-                     headers: Mapping[str, str] | None = None) -> web.Response:
-    """An RFC 7807 ``application/problem+json`` response, marked with where it came from."""
-    return web.Response(status=status, body=problem_bytes(status, detail, instance=path, extra=extra),
-                        content_type=PROBLEM_CONTENT_TYPE, headers={**(headers or {}), SOURCE: source})
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A computed response, where it came from, its route template and the recorded duration (for latency)."""
-
-    response: web.Response
-    source: str
-    template: str
-    duration: float | None = None
+_READS = ("GET", "HEAD")
 
 
 class ReplayHandler:
@@ -87,12 +72,12 @@ class ReplayHandler:
         return self._key(request, method, raw, body), body
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        """Answer one request; the cassette hit without faults or latency is the inlined hot path."""
+        """Answer one request; the cassette hit without auth, faults, latency or session writes is inlined."""
         t0 = perf_counter()
         rt = self.rt
-        if rt.guard is not None and (refused := await rt.guard.check(request)) is not None:
-            return self._done(refused, "auth", "", t0)
-        if rt.faults.active or rt.latency_on:
+        if rt.guard is not None and (refused := await rt.guard.check(request, rt.dialect)) is not None:
+            return self._done(refused, t0)
+        if rt.faults.active or rt.latency_on or rt.overlays.by_session:
             return await self._handle_slow(request, t0)
         method = request.method
         raw = request.raw_path
@@ -108,120 +93,156 @@ class ReplayHandler:
             rec = seq[0] if len(seq) == 1 and rt.single_repeats else rt.cursors.pick(session, key, seq)
             if rec is not None:
                 p = rec.payload
-                resp = web.Response(body=p.body, status=p.status, reason=p.reason, headers=p.headers)
-                resp.headers[INTERACTION] = p.interaction
-                rt.metrics.observe("cassette", p.template or p.route(), p.status, perf_counter() - t0)
-                rt.journal.record(session, method, raw, p.status, "cassette", p.interaction)
-                return resp
-        answer = await self._not_recorded(request, session, key, body, exhausted=seq is not None)
-        return self._done(answer.response, answer.source, answer.template, t0)
+                base = self._base(request) if p.recorded_base and rt.config.rewrite_urls else ""
+                answer = self._hit(p, base)
+                rt.metrics.observe("cassette", answer.template, answer.status, perf_counter() - t0)
+                rt.journal.record(session, method, raw, answer.status, "cassette", answer.interaction)
+                if method not in _READS:
+                    rt.overlays.note(session, method, normalise_path(raw.partition("?")[0]), answer.status,
+                                     answer.body, answer.interaction)
+                return render(answer)
+        parsed = parse_request(request, body or await read_body(request), session)
+        answer = await self._not_recorded(parsed, key, exhausted=seq is not None)
+        return self._done(answer, t0)
+
+    @staticmethod
+    def _base(request: web.Request) -> str:
+        return base_url_of({k.lower(): v for k, v in request.headers.items()}, request.scheme, request.host)
+
+    @staticmethod
+    def _hit(p: Prepared, base: str) -> Answer:
+        """The answer of a recorded interaction; with ``base``, its recorded address becomes that one."""
+        answer = Answer(p.status, p.body, "cassette", p.headers, reason=p.reason,
+                        template=p.template or p.route(), duration=p.duration, interaction=p.interaction)
+        if base and p.recorded_base and base != p.recorded_base:
+            answer.body = rewrite_body(p.body, p.recorded_base, base)
+            answer.headers = rewrite_headers(p.headers, p.recorded_base, base)
+        return answer
+
+    def _replay(self, req: ParsedRequest, key: RequestKey, p: Prepared) -> Answer:
+        """A cassette hit off the hot path: journal it and note its write."""
+        answer = self._hit(p, req.base_url if self.rt.config.rewrite_urls else "")
+        self.rt.journal.record(req.session, req.method, req.raw_path, answer.status, "cassette", answer.interaction)
+        self.rt.overlays.note(req.session, req.method, req.path, answer.status, answer.body, answer.interaction)
+        return answer
 
     async def _handle_slow(self, request: web.Request, t0: float) -> web.StreamResponse:
-        """Faults and latency (§7). A status or reset fault fires before anything is answered, so it
-        changes no state (no cursor step, no synthetic side effect); delay and truncation wrap the answer."""
+        """Faults, latency and a session's writes. A status or reset fault fires before anything is answered, so
+        it changes no state (no cursor step, no synthetic side effect); delay and truncation wrap the answer."""
         rt = self.rt
-        path = normalise_path(request.raw_path.partition("?")[0])
-        rule = rt.faults.match(request.method, path) if rt.faults.active else None
+        key, body = await self._key_and_body(request)
+        req = parse_request(request, body, request.headers.get(SESSION_HEADER) or "default")
+        rule = rt.faults.match(req.method, req.path) if rt.faults.active else None
         delay = rule.delay_ms / 1000 if rule is not None else 0.0
         if rule is not None and (rule.reset or rule.status is not None):
             if delay > 0:
                 await asyncio.sleep(delay)
-            session = request.headers.get(SESSION_HEADER) or "default"
             if rule.reset:
-                rt.journal.record(session, request.method, request.raw_path, 0, "fault", "connection reset")
-                rt.metrics.observe("fault", template_of(path), 0, perf_counter() - t0)
+                rt.journal.record(req.session, req.method, req.raw_path, 0, "fault", "connection reset")
+                rt.metrics.observe("fault", template_of(req.path), 0, perf_counter() - t0)
                 return await fault_io.reset_connection(request)
-            injected = fault_io.inject_status(rule, request.path)
-            rt.journal.record(session, request.method, request.raw_path, injected.status, "fault")
-            return self._done(injected, "fault", template_of(path), t0)
-        key, body = await self._key_and_body(request)
-        answer = await self._answer(request, request.headers.get(SESSION_HEADER) or "default", key, body)
+            injected = fault_io.inject_status(rule, req, rt.dialect)
+            rt.journal.record(req.session, req.method, req.raw_path, injected.status, "fault")
+            return self._done(injected, t0)
+        answer = await self._answer(req, key)
         delay += _latency_seconds(rt, answer.duration)
         if delay > 0:
             await asyncio.sleep(delay)
         if rule is not None and rule.truncate:
-            rt.metrics.observe("fault", answer.template, answer.response.status, perf_counter() - t0)
-            return await fault_io.send_truncated(request, answer.response)
-        return self._done(answer.response, answer.source, answer.template, t0)
+            rt.metrics.observe("fault", answer.template, answer.status, perf_counter() - t0)
+            return await fault_io.send_truncated(request, render(answer))
+        return self._done(answer, t0)
 
-    async def _answer(self, request: web.Request, session: str, key: RequestKey, body: bytes) -> Answer:
-        """The answer without the hot path's shortcuts: cassette, then everything else."""
+    async def _answer(self, req: ParsedRequest, key: RequestKey) -> Answer:
+        """The answer without the hot path's shortcuts: cassette (brought up to date with the session's
+        writes), then everything else."""
         rt = self.rt
         seq = rt.live.index.sequences.get(key)
         if seq is not None:
-            rec = rt.cursors.pick(session, key, seq)
+            rec = rt.cursors.pick(req.session, key, seq)
             if rec is not None:
-                p = rec.payload
-                resp = web.Response(body=p.body, status=p.status, reason=p.reason, headers=p.headers)
-                resp.headers[INTERACTION] = p.interaction
-                rt.journal.record(session, request.method, request.raw_path, p.status, "cassette", p.interaction)
-                return Answer(resp, "cassette", p.template or p.route(), p.duration)
-        return await self._not_recorded(request, session, key, body, exhausted=seq is not None)
+                answer = self._replay(req, key, rec.payload)
+                overlay = rt.overlays.get(req.session) if req.method in _READS else None
+                if (overlay is not None and answer.status == 200 and overlay.touches(req.path)
+                        and not overlay.recorded_after(req.path, answer.interaction)):
+                    fresh = brought_up_to_date(req, answer.body, rt.dialect, overlay)
+                    if fresh is not None:
+                        return self._derived_answer(req, fresh)
+                return answer
+        return await self._not_recorded(req, key, exhausted=seq is not None)
 
     # ----------------------------------------------------------------------- not a cassette hit
 
-    async def _not_recorded(self, request: web.Request, session: str, key: RequestKey, body: bytes, *,
-                            exhausted: bool) -> Answer:
+    def _problem(self, req: ParsedRequest, status: int, detail: str, source: str,
+                 extra: dict[str, object] | None = None) -> Answer:
+        p = build_problem(status, detail, dialect=self.rt.dialect, path=req.path, base_url=req.base_url,
+                          extra=extra)
+        return problem_answer(p, source, template=template_of(req.path))
+
+    def _derived(self, req: ParsedRequest) -> Answer | None:
         rt = self.rt
-        method = request.method
-        path = normalise_path(request.raw_path.partition("?")[0])
+        d = rt.live.derived.answer(req, rt.dialect, rt.overlays.get(req.session), rt.config.rewrite_urls)
+        # An id missing from a recorded collection is a 404 (the recording is authoritative), except in a
+        # collection consumers create objects in (subscriptions, provisioning requests): the object may
+        # have been created in the synthetic model this session, so without --strict it falls through.
+        if d is None or (d.creatable and rt.synthetic is not None and not rt.config.strict):
+            return None
+        rt.journal.record(req.session, req.method, req.raw_path, d.status, "derived", d.source)
+        return self._derived_answer(req, d)
+
+    @staticmethod
+    def _derived_answer(req: ParsedRequest, d: DerivedAnswer) -> Answer:
+        headers = {"Content-Type": d.content_type, DERIVED_FROM: d.source, **dict(d.headers)}
+        return Answer(d.status, d.body, "derived", headers, reason=d.reason, template=template_of(req.path))
+
+    async def _not_recorded(self, req: ParsedRequest, key: RequestKey, *, exhausted: bool) -> Answer:
+        rt = self.rt
         if exhausted:
-            detail = f"every recorded response to {method} {request.path_qs} was played (on_exhausted: 404)"
-            rt.journal.record_miss(session, method, request.raw_path, 404, "exhausted", ())
-            return Answer(problem_response(404, detail, request.path, "exhausted"), "exhausted", template_of(path))
-        if method == "HEAD" and key[0] == "HEAD":  # RFC 9110 9.3.2: HEAD is GET without the body
+            detail = f"every recorded response to {req.method} {req.path_qs} was played (on_exhausted: 404)"
+            rt.journal.record_miss(req.session, req.method, req.raw_path, 404, "exhausted", ())
+            return self._problem(req, 404, detail, "exhausted")
+        if req.method == "HEAD" and key[0] == "HEAD":  # RFC 9110 9.3.2: HEAD is GET without the body
             get_key = ("GET", *key[1:])
             if get_key in rt.live.index.sequences:
-                return await self._answer(request, session, get_key, body)
-        if method in ("GET", "HEAD"):
-            query = parse_qsl(request.raw_path.partition("?")[2], keep_blank_values=True)
-            d = rt.live.derived.answer(path, query, f"{request.scheme}://{request.host}")
-            # An id missing from a recorded collection is a 404 (the recording is authoritative), except in a
-            # collection consumers create objects in (subscriptions, provisioning requests): the object may
-            # have been created in the synthetic model this session, so without --strict it falls through.
-            if d is not None and d.creatable and rt.synthetic is not None and not rt.config.strict:
-                d = None
-            if d is not None:
-                headers = {SOURCE: "derived", "X-Replay-Derived-From": d.source, **dict(d.headers)}
-                resp = web.Response(status=d.status, body=d.body, content_type=d.content_type, headers=headers)
-                rt.journal.record(session, method, request.raw_path, d.status, "derived", d.source)
-                return Answer(resp, "derived", template_of(path))
+                seq = rt.live.index.sequences[get_key]
+                rec = rt.cursors.pick(req.session, get_key, seq)
+                if rec is not None:
+                    return self._replay(req, get_key, rec.payload)
+        if req.method in _READS:
+            derived = self._derived(req)
+            if derived is not None:
+                return derived
         if rt.synthetic is not None and not rt.config.strict:
-            return await self._synthetic(request, rt.synthetic, session, path, body)
-        return self._miss(request, session, key, path)
+            return self._synthetic(req, rt.synthetic)
+        return self._miss(req, key)
 
-    async def _synthetic(self, request: web.Request, model: SyntheticO2IMS, session: str, path: str,
-                         body: bytes) -> Answer:
-        if not body and request.body_exists:
-            body = await read_body(request)
-        sreq = SynthRequest(
-            method=request.method, path=request.path,
-            query=tuple(parse_qsl(request.raw_path.partition("?")[2], keep_blank_values=True)),
-            headers={k.lower(): v for k, v in request.headers.items()}, body=body, session=session,
-            base_url=f"{request.scheme}://{request.host}")
+    def _synthetic(self, req: ParsedRequest, model: SyntheticO2IMS) -> Answer:
+        sreq = SynthRequest(method=req.method, path=req.decoded_path, query=req.query, headers=req.headers,
+                            body=req.body, session=req.session, base_url=req.base_url,
+                            raw_query=req.raw_query)
         sresp = model.handle(sreq)
         headers = {k: v for k, v in sresp.headers.items() if k.lower() != "content-length"}
-        headers[SOURCE] = "synthetic"
-        resp = web.Response(status=sresp.status, body=sresp.body, headers=headers)
-        self.rt.journal.record(session, request.method, request.raw_path, sresp.status, "synthetic")
-        return Answer(resp, "synthetic", template_of(path))
+        self.rt.journal.record(req.session, req.method, req.raw_path, sresp.status, "synthetic")
+        self.rt.overlays.note(req.session, req.method, req.path, sresp.status, sresp.body)
+        return Answer(sresp.status, sresp.body, "synthetic", headers, reason=sresp.reason,
+                      template=template_of(req.path))
 
-    def _miss(self, request: web.Request, session: str, key: RequestKey, path: str) -> Answer:
+    def _miss(self, req: ParsedRequest, key: RequestKey) -> Answer:
         rt = self.rt
         near = tuple(rt.live.index.nearest(key))
         status = rt.config.miss_status
-        detail = f"no recorded interaction matches {request.method} {request.path_qs}"
+        detail = f"no recorded interaction matches {req.method} {safe_uri(req.path_qs)}"
         log.warning("%s; nearest: %s", detail,
                     "; ".join(f"{n.source} ({', '.join(n.differences) or 'same'})" for n in near) or "none")
-        resp = problem_response(status, detail, request.path, "miss",
-                        {"nearest": [n.to_dict() for n in near], "matchOn": str(rt.config.match_on)})
-        rt.journal.record(session, request.method, request.raw_path, status, "miss")
-        rt.journal.record_miss(session, request.method, request.raw_path, status, "miss", near)
-        return Answer(resp, "miss", template_of(path))
+        answer = self._problem(req, status, detail, "miss",
+                               {"nearest": [n.to_dict() for n in near], "matchOn": str(rt.config.match_on)})
+        rt.journal.record(req.session, req.method, req.raw_path, status, "miss")
+        rt.journal.record_miss(req.session, req.method, req.raw_path, status, "miss", near)
+        return answer
 
-    def _done(self, resp: web.StreamResponse, source: str, template: str, t0: float) -> web.StreamResponse:
-        self.rt.metrics.observe(source, template, resp.status, perf_counter() - t0)
-        return resp
+    def _done(self, answer: Answer, t0: float) -> web.StreamResponse:
+        self.rt.metrics.observe(answer.source, answer.template, answer.status, perf_counter() - t0)
+        return render(answer)
 
 
 def _latency_seconds(rt: Runtime, recorded: float | None) -> float:
@@ -233,8 +254,3 @@ def _latency_seconds(rt: Runtime, recorded: float | None) -> float:
     if lat.mode is LatencyMode.RANGE:
         return random.uniform(lat.low_ms, lat.high_ms) / 1000
     return 0.0
-
-
-def json_response(doc: Any, status: int = 200) -> web.Response:
-    """A JSON response (admin API)."""
-    return web.Response(status=status, body=json.dumps(doc, indent=2).encode(), content_type="application/json")

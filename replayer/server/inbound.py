@@ -28,7 +28,7 @@ from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 from aiohttp.web_request import BaseRequest
 
 from replayer.limits import DepthError, check_json_depth
-from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
+from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, build_problem
 
 __all__ = ["InboundLimits", "GuardedSite", "read_body", "INBOUND", "KEEPALIVE_TIMEOUT"]
 
@@ -53,7 +53,7 @@ INBOUND = web.AppKey("o2replay_inbound_limits", InboundLimits)
 
 def _problem(error: type[web.HTTPException], status: int, detail: str, path: str) -> web.HTTPException:
     """A ProblemDetails raised as an aiohttp HTTPException; the connection closes after it."""
-    exc = error(text=problem_bytes(status, detail, instance=path).decode("utf-8"),
+    exc = error(text=build_problem(status, detail, path=path).body.decode("ascii"),
                  content_type=PROBLEM_CONTENT_TYPE, headers={"X-Replay-Source": "request"})
     exc.force_close()
     return exc
@@ -129,8 +129,8 @@ class _GuardedProtocol(asyncio.Protocol):
             g.refused += 1
             g.warn("connection limit: %d connections open (--max-connections); refusing new ones with 503 "
                    "(%d refused so far)", g.open, g.refused)
-            body = problem_bytes(503, f"the server has {g.open} open connections, its limit "
-                                      "(--max-connections); retry shortly")
+            body = build_problem(503, f"the server has {g.open} open connections, its limit "
+                                      "(--max-connections); retry shortly").body
             self._transport.write(_FULL % (len(body), body))
             self._transport.close()
             return
@@ -196,7 +196,7 @@ class _ProblemRequestHandler(RequestHandler):
         log.warning("bad request from %s answered %d: %s", request.remote, status, detail)
         if request.writer.output_size > 0:
             raise ConnectionError("a response was already sent; cannot send the error")
-        resp = web.Response(status=status, body=problem_bytes(status, f"malformed HTTP request: {detail}"),
+        resp = web.Response(status=status, body=build_problem(status, f"malformed HTTP request: {detail}").body,
                             content_type=PROBLEM_CONTENT_TYPE, headers={"X-Replay-Source": "request"})
         resp.force_close()
         return resp

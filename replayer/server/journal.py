@@ -1,4 +1,8 @@
-"""A bounded journal of served requests, misses and near misses (issue 3, §5), for ``/__admin/requests``."""
+"""A bounded journal of served requests, misses and near misses, for ``/__admin/requests``.
+
+Request targets are kept with credentials in their query redacted by the recording rules (``safe_uri``):
+the journal is readable by whoever may use the admin API, which is not who may hold the tokens.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections import deque
 from typing import Any
 
 from replayer.matching import NearMiss
+from replayer.record.redact import safe_uri
 from replayer.server.tls import CLIENT
 
 __all__ = ["Journal"]
@@ -28,14 +33,14 @@ class Journal:
                interaction: str | None = None) -> None:
         """Journal one served request (cheap: one tuple appended to a bounded deque)."""
         if self.size:
-            self.requests.append((time.time(), session, method, uri, status, source, interaction, CLIENT.get()))
+            self.requests.append((time.time(), session, method, safe_uri(uri), status, source, interaction, CLIENT.get()))
 
     def record_miss(self, session: str, method: str, uri: str, status: int, source: str,
                     near: tuple[NearMiss, ...]) -> None:
         """Journal a request no recorded interaction matched, with its closest recorded requests."""
         if not self.size:
             return
-        row = (time.time(), session, method, uri, status, source, None, CLIENT.get())
+        row = (time.time(), session, method, safe_uri(uri), status, source, None, CLIENT.get())
         self.unmatched.append(row)
         if near:
             self.near_misses.append((row, near))

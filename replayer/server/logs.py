@@ -18,10 +18,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from replayer.matching import normalise_path
-from replayer.server.handlers import SESSION_HEADER
-from replayer.server.o2ims_bridge import template_of
-from replayer.server.state import INTERACTION, SOURCE
+from replayer.o2ims.routes import normalise_path, template_of
+from replayer.server.answer import INTERACTION, SESSION_HEADER, SOURCE
+from replayer.record.redact import safe_uri
 from replayer.server.tls import IDENTITY, peer_subject
 
 __all__ = ["configure_logging", "JsonFormatter", "AccessLogger", "access_fields"]
@@ -60,7 +59,7 @@ def access_fields(request: web.BaseRequest, response: web.StreamResponse, second
     """The fields of one access-log line."""
     return {
         "method": request.method,
-        "path": request.raw_path,
+        "path": safe_uri(request.raw_path),  # query credentials redacted by the recording rules
         "route": _route(request),
         "status": response.status,
         "source": response.headers.get(SOURCE, "admin" if request.path.startswith("/__admin") else "server"),
@@ -102,3 +101,4 @@ def configure_logging(fmt: str = "text", *, access_log: bool = False) -> None:
     access.handlers[:] = [handler] if access_log else []
     access.setLevel(logging.INFO)
     access.propagate = False
+

@@ -26,7 +26,11 @@ from replayer.security.access import Decision, OAuthPolicy, RoleTable, StaticTok
 from replayer.security.clients import ROLES, ClientRegistry, OAuthClient
 from replayer.security.tokens import TokenError, SigningKey, Verifier, issue_token, jwks_document, keys_from_jwks
 from replayer.server.config import ServeConfig
-from replayer.server.handlers import problem_response
+from replayer.o2ims.dialect import DEFAULT_DIALECT, Dialect
+from replayer.o2ims.problem import build_problem
+from replayer.o2ims.routes import normalise_path, template_of
+from replayer.server.answer import Answer, problem_answer
+from replayer.server.request import base_url_of
 from replayer.server.runtime import log
 from replayer.server.tls import CLIENT, IDENTITY, peer_subject, peer_thumbprint
 
@@ -196,8 +200,9 @@ class Guard:
             self.issuer.issuer = url
             self.issuer.verifier.issuer = url
 
-    async def check(self, request: web.Request) -> web.Response | None:
-        """None to go on; the refusal otherwise. Notes the client (certificate subject, token principal)."""
+    async def check(self, request: web.Request, dialect: Dialect = DEFAULT_DIALECT) -> Answer | None:
+        """None to go on; the refusal (ProblemDetails in ``dialect``'s shape) otherwise. Notes the client
+        (certificate subject, token principal)."""
         auth = request.headers.get("Authorization")
         subject = peer_subject(request) if self.mtls else None
         decision: Decision | None = None
@@ -213,8 +218,12 @@ class Guard:
         extra: dict[str, Any] = {}
         if decision.status == 403:
             extra = {"requiredRoles": list(decision.required), "grantedRoles": list(decision.granted)}
-        return problem_response(decision.status, decision.detail, request.path, "auth", extra or None,
-                                headers={"WWW-Authenticate": decision.www_authenticate})
+        path = normalise_path(request.raw_path.partition("?")[0])
+        base = base_url_of({k.lower(): v for k, v in request.headers.items()}, request.scheme, request.host)
+        problem = build_problem(decision.status, decision.detail, dialect=dialect, path=path, base_url=base,
+                                extra=extra or None)
+        return problem_answer(problem, "auth", {"WWW-Authenticate": decision.www_authenticate},
+                              template=template_of(path))
 
 
 def build_guard(config: ServeConfig, app: web.Application) -> Guard | None:

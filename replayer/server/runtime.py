@@ -13,19 +13,34 @@ from typing import TYPE_CHECKING
 
 from replayer.errors import ReplayerError
 from replayer.matching import Cursors, OnExhausted, RequestKey
+from replayer.o2ims.dialect import DEFAULT_DIALECT, Dialect
 from replayer.server.config import LatencyMode, ServeConfig
 from replayer.server.faults import Faults
 from replayer.server.journal import Journal
 from replayer.server.metrics import Metrics
+from replayer.server.overlay import Overlays
 from replayer.server.state import LoadedSet, empty_set, load_set
 
 if TYPE_CHECKING:
     from replayer.server.oauth import Guard
     from replayer.synthetic import SyntheticO2IMS
 
-__all__ = ["Runtime", "log"]
+__all__ = ["Runtime", "log", "resolve_dialect"]
 
 log = logging.getLogger("replayer.server")
+
+
+def resolve_dialect(config: ServeConfig, live: LoadedSet, profile_dialect: Dialect | None) -> Dialect:
+    """``--dialect`` (or ``replay.dialect``), else the profile's ``dialect:``, else what the cassettes recorded,
+    else openshift-kni; logs the choice when it was inferred."""
+    if config.dialect is not None:
+        return config.dialect
+    if profile_dialect is not None:
+        return profile_dialect
+    if live.inferred.dialect is not None:
+        log.info("dialect inferred from the cassettes: %s", live.inferred.describe())
+        return live.inferred.dialect
+    return DEFAULT_DIALECT
 
 
 class Runtime:
@@ -43,6 +58,9 @@ class Runtime:
         self.metrics = Metrics()
         self.faults = Faults(config.faults)
         self.synthetic = synthetic
+        self.dialect: Dialect = config.dialect or DEFAULT_DIALECT  # create_app resolves it
+        #: What each session wrote: lists and items derived from recordings show it.
+        self.overlays = Overlays()
         #: Authentication, authorisation and mutual TLS identity (server/oauth.py); None: all open.
         self.guard: Guard | None = None
         self.key_cache: dict[tuple[str, str], RequestKey] = {}
@@ -86,5 +104,6 @@ class Runtime:
     def reset(self, session: str | None = None) -> None:
         """Rewind replay cursors (one session or all) and the synthetic model's state."""
         self.cursors.reset(session)
+        self.overlays.reset(session)
         if self.synthetic is not None:
             self.synthetic.reset(session)

@@ -16,17 +16,16 @@ from urllib.parse import urlsplit
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from replayer.cassettes.model import Interaction
 from replayer.cassettes.load import load_cassettes
+from replayer.cassettes.model import Interaction
 from replayer.cassettes.yaml import gc_paused
-from replayer.matching import CassetteIndex, MatchOn, normalise_path
-from replayer.server import o2ims_bridge as bridge
+from replayer.matching import CassetteIndex, MatchOn
+from replayer.o2ims.dialect import Inference, infer_dialect
+from replayer.o2ims.routes import normalise_path, template_of
 from replayer.server.derived import Derived, build_derived
+from replayer.server.rewrite import base_of, mentions
 
-__all__ = ["HOP_BY_HOP", "Prepared", "CassetteInfo", "LoadedSet", "prepare", "load_set", "SOURCE", "INTERACTION"]
-
-SOURCE = "X-Replay-Source"
-INTERACTION = "X-Replay-Interaction"
+__all__ = ["HOP_BY_HOP", "Prepared", "CassetteInfo", "LoadedSet", "prepare", "load_set"]
 
 #: RFC 9110 §7.6.1 hop-by-hop headers, never replayed.
 HOP_BY_HOP = frozenset({
@@ -54,11 +53,13 @@ class Prepared:
     duration: float | None
     interaction: str
     template: str | None = None
+    #: The recorded base URL when the body or a URL header names it (rewritten on the way out), else "".
+    recorded_base: str = ""
 
     def route(self) -> str:
         """The route template of the recorded request (memoised)."""
         if self.template is None:
-            self.template = bridge.template_of(normalise_path(urlsplit(self.uri).path or "/"))
+            self.template = template_of(normalise_path(urlsplit(self.uri).path or "/"))
         return self.template
 
 
@@ -74,11 +75,11 @@ class _Preparer:
                       for v in values)
         headers = self._headers.get(items)
         if headers is None:
-            built: CIMultiDict[str] = CIMultiDict(items)
-            built[SOURCE] = "cassette"
-            headers = self._headers[items] = CIMultiDictProxy(built)
+            headers = self._headers[items] = CIMultiDictProxy(CIMultiDict(items))
+        base = base_of(inter.request.uri)
+        named = base if mentions(base, resp.body, (v for _, v in items)) else ""
         return Prepared(resp.status, resp.reason or None, headers, resp.body, inter.request.uri,
-                        inter.meta.duration, f"{cassette}#{index}")
+                        inter.meta.duration, f"{cassette}#{index}", recorded_base=named)
 
 
 def prepare(cassette: str, index: int, inter: Interaction) -> Prepared:
@@ -104,6 +105,7 @@ class LoadedSet:
     derived: Derived
     cassettes: tuple[CassetteInfo, ...]
     loaded_at: float
+    inferred: Inference = Inference(None)  # the dialect the recorded answers point at
 
     @property
     def interactions(self) -> int:
@@ -123,7 +125,11 @@ def load_set(paths: Iterable[str | Path], match_on: MatchOn, *, use_cache: bool 
             ((f"{lc.name}#{i}", inter) for lc in loaded for i, inter in enumerate(lc.cassette.interactions)),
             page_size)
     infos = tuple(CassetteInfo(lc.name, str(lc.path), lc.digest, len(lc.cassette)) for lc in loaded)
-    return LoadedSet(index, derived, infos, time.time())
+    inferred = infer_dialect(
+        (i.request.uri, i.response.status,
+         {k.lower(): v[0] for k, v in i.response.headers.items() if v}, i.response.body)
+        for lc in loaded for i in lc.cassette.interactions)
+    return LoadedSet(index, derived, infos, time.time(), inferred)
 
 
 def empty_set(match_on: MatchOn) -> LoadedSet:

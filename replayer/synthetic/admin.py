@@ -22,11 +22,11 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
 from replayer.limits import loads
-from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, problem_bytes
+from replayer.o2ims.problem import PROBLEM_CONTENT_TYPE, build_problem, encode_json
 from replayer.synthetic.api import SyntheticO2IMS
 from replayer.synthetic.model import RESOURCE_KINDS
 from replayer.synthetic.monitoring import raise_alarm, update_alarm
-from replayer.synthetic.notify import CREATE, DELETE, NOTIFIER_KEY, Notifier, change_notifications, notifier_ctx
+from replayer.synthetic.notify import CREATE, DELETE, NOTIFIER_KEY, DeliveryPolicy, Notifier, change_notifications, notifier_ctx
 
 __all__ = ["MODEL_KEY", "setup_admin"]
 
@@ -36,24 +36,25 @@ _MAX_WAIT = 30.0
 
 
 def _problem(status: int, detail: str) -> web.Response:
-    return web.Response(status=status, body=problem_bytes(status, detail), content_type=PROBLEM_CONTENT_TYPE)
+    p = build_problem(status, detail)
+    return web.Response(status=status, body=p.body, content_type=p.content_type)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
     try:
         raw = await request.read()
     except RequestPayloadError as e:  # a body that does not decode under its Content-Encoding
-        raise web.HTTPBadRequest(text=problem_bytes(400, f"body cannot be read: {' '.join(str(e).split())}").decode(),
+        raise web.HTTPBadRequest(body=build_problem(400, f"body cannot be read: {' '.join(str(e).split())}").body,
                                  content_type=PROBLEM_CONTENT_TYPE) from None
     if not raw:
         return {}
     try:
         body = loads(raw, what="body")
     except ValueError as e:  # not JSON, not UTF-8, or nested deeper than the limit
-        raise web.HTTPBadRequest(text=problem_bytes(400, f"body is not JSON: {e}").decode(),
+        raise web.HTTPBadRequest(body=build_problem(400, f"body is not JSON: {e}").body,
                                  content_type=PROBLEM_CONTENT_TYPE) from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text=problem_bytes(400, "body must be a JSON object").decode(),
+        raise web.HTTPBadRequest(body=build_problem(400, "body must be a JSON object").body,
                                  content_type=PROBLEM_CONTENT_TYPE)
     return body
 
@@ -64,7 +65,7 @@ def _session(request: web.Request, body: dict[str, Any]) -> str:
 
 
 def _json(status: int, obj: Any) -> web.Response:
-    return web.json_response(obj, status=status, dumps=lambda o: json.dumps(o, indent=2))
+    return web.Response(status=status, body=encode_json(obj), content_type="application/json")
 
 
 async def notifications(request: web.Request) -> web.Response:
@@ -144,7 +145,7 @@ async def post_resource(request: web.Request) -> web.Response:
     if not isinstance(extensions, dict):
         return _problem(400, "extensions: expected an object")
     state = model.session(_session(request, body))
-    pool_id = model.model.id("resourcePool", site.name, pool)
+    pool_id = model.model.pool_of[(site.name, pool)]
     existing = [*model.model.resources[pool_id], *state.extra_resources.get(pool_id, [])]
     number = sum(1 for r in existing if r["resourceTypeId"] == model.model.id("resourceType", kind)) + 1
     name = f"{kind}-{number}"
@@ -198,7 +199,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def setup_admin(app: web.Application, model: SyntheticO2IMS,
                 guard: Callable[[Handler], Handler] | None = None) -> None:
     """Register the notifier and the admin routes, each wrapped by ``guard`` (the server's access check)."""
-    notifier = Notifier(model.outbox, tick=model.tick)
+    notifier = Notifier(model.outbox, DeliveryPolicy(callbacks=model.callbacks), tick=model.tick)
     app[MODEL_KEY] = model
     app[NOTIFIER_KEY] = notifier
     app.cleanup_ctx.append(notifier_ctx(notifier))

@@ -11,20 +11,25 @@ aiohttp app; ``setup_docs(app, model)`` adds ``/docs`` and ``/openapi.json``.
 from __future__ import annotations
 
 import collections
+import os
+import secrets
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from replayer.errors import UsageError
+from replayer.o2ims.dialect import DEFAULT_DIALECT, Dialect, rules, serves
 from replayer.o2ims.query import QueryError
 from replayer.o2ims.routes import Route, is_legacy_path, match_route, normalise_path
 from replayer.synthetic import artifacts, cluster, inventory, legacy, monitoring, provisioning
-from replayer.synthetic.context import Ctx, Handler, SynthRequest, SynthResponse, instance_url, problem
+from replayer.synthetic.callbacks import CallbackPolicy, default_policy
+from replayer.synthetic.context import Ctx, Handler, SynthRequest, SynthResponse, problem
 from replayer.synthetic.model import Model, build_model, iso_time
 from replayer.synthetic.notify import Notification, Outbox
+from replayer.synthetic.oran_sc import render_oran_sc
 from replayer.synthetic.profile import LifecycleMode, Profile, load_profile
 from replayer.synthetic.state import SessionState
 
@@ -41,6 +46,7 @@ _HANDLERS: dict[tuple[str, str], dict[str, Handler]] = {}
 for _module in (inventory, monitoring, provisioning, cluster, artifacts):
     _HANDLERS.update(_module.HANDLERS)
 
+JSON = dict[str, Any]
 _CACHE_LIMIT = 4096
 _MAX_SESSIONS = 1000
 
@@ -56,12 +62,23 @@ class SyntheticO2IMS:
     """The synthetic O-Cloud: answers O2IMS and legacy-mock requests from a profile, with per-session state."""
 
     def __init__(self, profile: Profile | None = None, *, clock: Callable[[], float] = time.monotonic,
-                 outbox: Outbox | None = None) -> None:
+                 outbox: Outbox | None = None, dialect: Dialect | None = None, run_id: str | None = None,
+                 callbacks: CallbackPolicy | None = None) -> None:
         self.profile = profile if profile is not None else load_profile()
+        #: Where subscription callbacks may point (checked at subscription and again on every delivery).
+        self.callbacks = callbacks if callbacks is not None else default_policy(os.environ)
+        #: Which O2IMS implementation the model behaves like: the argument, else the profile's, else the default.
+        self.dialect: Dialect = dialect or self.profile.dialect or DEFAULT_DIALECT
+        #: Salts every id the model generates (subscriptions, raised alarms, notifications), so that ids never
+        #: repeat across restarts; everything else stays byte-identical. Fix it for byte-identical runs.
+        self.run_id = run_id if run_id is not None else secrets.token_hex(8)
         try:
             self.model: Model = build_model(self.profile)
         except ValueError as e:
             raise UsageError(f"{self.profile.source}: {e}") from None
+        #: The o-ran-sc inventory: the model laid out as pti-o2 stores it (one pool per site, children).
+        self.oran_sc: JSON | None = (render_oran_sc(self.model, "") if rules(self.dialect).pool_per_site
+                                     else None)
         self.clock = clock
         self.outbox = outbox if outbox is not None else Outbox()
         self._sessions: collections.OrderedDict[str, SessionState] = collections.OrderedDict()
@@ -120,9 +137,8 @@ class SyntheticO2IMS:
         # its parent's).
         raw = req.path.replace("#", "%23").replace("?", "%3F")
         if "/." in raw and any(seg in (".", "..") for seg in raw.split("/")):
-            return problem(404, f"no O2IMS resource at {raw}", instance_url(req.base_url, raw))
+            return problem(404, f"no O2IMS resource at {raw}", req, raw, self.dialect)
         path = normalise_path(raw)
-        instance = instance_url(req.base_url, path)  # ProblemDetails.instance is a URI
         if is_legacy_path(path):
             if req.method != "GET" or not legacy.is_static(path):
                 return legacy.handle(self, req, path)
@@ -132,14 +148,15 @@ class SyntheticO2IMS:
                 self._remember(legacy_key, cached)
             return cached
         found = match_route(path)
-        if found is None:
-            return problem(404, f"no O2IMS resource at {path}", instance)
+        if found is None or not serves(self.dialect, found[0]):
+            return problem(404, f"no O2IMS resource at {path}", req, path, self.dialect)
         route, params = found
         method = "GET" if req.method == "HEAD" else req.method
         if not route.allows(method):
             allow = ", ".join(route.methods)
+            headers = {"Allow": allow} if rules(self.dialect).allow_header_on_405 else None
             return problem(405, f"method {req.method} is not allowed on {route.template}; allowed: {allow}",
-                           instance, {"Allow": allow})
+                           req, path, self.dialect, headers)
         known = self._sessions.get(req.session)
         # Any state change bumps ``changes``, so a cached answer never outlives the state it was built from.
         version = known.changes if known is not None else 0
@@ -148,12 +165,13 @@ class SyntheticO2IMS:
             return cached
         handler = _HANDLERS.get(route_key(route), {}).get(method)
         if handler is None:
-            return problem(404, f"no O2IMS resource at {path}", instance)
+            return problem(404, f"no O2IMS resource at {path}", req, path, self.dialect)
         ctx = Ctx(req, path, route, params, self.model, self.session(req.session), self)
         try:
             resp = handler(ctx)
         except QueryError as e:
-            return problem(400, str(e), instance, param=e.param)
+            return problem(400, e.detail(self.dialect is Dialect.O_RAN_SC), req, path, self.dialect,
+                           attributes={"param": e.param})
         if key is not None and ctx.cacheable and resp.status == 200:
             self._remember(key, resp)
         return resp

@@ -174,7 +174,7 @@ def _status(owner: SyntheticO2IMS, req: SynthRequest) -> SynthResponse:
     return json_response(200, {
         "global_cloud_id": {"value": cloud.name},
         "description": cloud.description,
-        "service_uri": cloud.legacy_service_uri,
+        "service_uri": cloud.legacy_service_uri or f"{req.base_url.rstrip('/')}/o2ims_infrastructureInventory/v1",
         "supported_locales": list(cloud.supported_locales),
         "supported_time_zones": list(cloud.supported_time_zones),
         "provisioningRequests": requests,

@@ -126,6 +126,7 @@ class Model:
     resource_refs: dict[tuple[str, str], ResourceRef]  # (site, name) -> ref
     alarm_definition_ids: dict[tuple[str, str], str]  # (kind, definition name) -> id
     site_of_dm: dict[str, Site]
+    pool_of: dict[tuple[str, str], str]  # (site, compute|storage|network) -> the pool holding such resources
 
     def id(self, *parts: str) -> str:
         """A stable id in this model's namespace."""
@@ -546,4 +547,6 @@ def build_model(profile: Profile) -> Model:
         cluster_alarm_dictionaries=cad, templates=templates, template_defaults=defaults,
         template_by_name={(t.name, t.version): t for t in profile.templates},
         alarms=alarms, resource_refs=dict(b.refs), alarm_definition_ids=dict(b.def_ids), site_of_dm=site_of_dm,
+        pool_of={(site.name, role): b.id("resourcePool", site.name, role) for site in profile.sites
+                 for role in ("compute", "storage", "network")},
     )

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from replayer.o2ims.dialect import Dialect
 from replayer.synthetic.context import Ctx, Handler, SynthResponse, encode, json_response
 from replayer.synthetic.inventory import api_versions, subscription_handlers, subscription_item_handlers, validate_body
 from replayer.synthetic.model import ALARM_DEFINITIONS
@@ -42,9 +43,26 @@ def _precondition(ctx: Ctx, current: Any) -> SynthResponse | None:
     return ctx.problem(412, f"If-Match {wanted} does not match the current version {etag(current)}")
 
 
+def present_alarm(alarm: Mapping[str, Any], dialect: Dialect) -> JSON:
+    """An AlarmEventRecord as the implementation shows it. pti-o2 (o2ims/views/alarm_dto.py
+    ``alarm_event_record_get``) carries each id in both ``...Id`` and ``...ID`` spellings, the severity as a
+    string, ``alarmAcknowledgeTime`` (sic), null where unset, and no extensions."""
+    if dialect is not Dialect.O_RAN_SC:
+        return dict(alarm)
+    out: JSON = {"alarmEventRecordId": alarm["alarmEventRecordId"]}
+    for stem in ("resourceType", "resource", "alarmDefinition", "probableCause"):
+        out[f"{stem}Id"] = out[f"{stem}ID"] = alarm.get(f"{stem}ID")
+    out["alarmRaisedTime"] = alarm.get("alarmRaisedTime")
+    out["alarmChangedTime"] = alarm.get("alarmChangedTime")
+    out["alarmAcknowledgeTime"] = alarm.get("alarmAcknowledgedTime") or ""  # an empty column until acknowledged
+    out["alarmAcknowledged"] = alarm.get("alarmAcknowledged")
+    out["perceivedSeverity"] = str(alarm.get("perceivedSeverity"))
+    return out
+
+
 def list_alarms(ctx: Ctx) -> SynthResponse:
     """Every alarm of the session, cleared ones included (the alarm history)."""
-    return ctx.collection(list(ctx.state.alarms.values()))
+    return ctx.collection([present_alarm(a, ctx.dialect) for a in ctx.state.alarms.values()])
 
 
 def get_alarm(ctx: Ctx) -> SynthResponse:
@@ -52,13 +70,16 @@ def get_alarm(ctx: Ctx) -> SynthResponse:
     ident = ctx.params["alarmEventRecordId"]
     alarm = ctx.state.alarms.get(ident)
     if alarm is None:
-        return ctx.not_found("alarm", ident)
-    return ctx.item(alarm, headers={"ETag": etag(alarm)})
+        return ctx.not_found("alarm", ident, f"Alarm Event Record {ident} doesn't exist")
+    return ctx.item(present_alarm(alarm, ctx.dialect), headers={"ETag": etag(alarm)})
 
 
-def _check_patch(body: Any) -> str | None:
+def _check_patch(body: Any, dialect: Dialect) -> str | None:
     if not isinstance(body, dict) or not body:
         return "the body must be a non-empty JSON object with alarmAcknowledged and/or perceivedSeverity"
+    if dialect is Dialect.O_RAN_SC and len({"alarmAcknowledged", "perceivedSeverity"} & set(body)) != 1:
+        # o2ims/views/alarm_route.py AlarmGetRouter.patch
+        return 'Either "alarmAcknowledged" or "perceivedSeverity" shall be included in a request, but not both.'
     unknown = sorted(set(body) - {"alarmAcknowledged", "perceivedSeverity"})
     if unknown:
         return f"unknown field(s) {', '.join(unknown)}; valid: alarmAcknowledged, perceivedSeverity"
@@ -80,14 +101,18 @@ def patch_alarm(ctx: Ctx) -> SynthResponse:
         body = ctx.body_json()
     except ValueError as e:
         return ctx.problem(400, str(e))
-    reason = _check_patch(body) or validate_body(ctx)
+    reason = _check_patch(body, ctx.dialect) or validate_body(ctx)
     if reason:
         return ctx.problem(400, reason)
     if (failed := _precondition(ctx, alarm)) is not None:
         return failed
-    if body.get("alarmAcknowledged") and alarm["alarmAcknowledged"]:
+    if ctx.dialect is Dialect.O_RAN_SC:
+        # o2ims/views/alarm_view.py: acknowledging again acknowledges again (200); clearing again is a 400.
+        if "perceivedSeverity" in body and alarm["perceivedSeverity"] == CLEARED:
+            return ctx.problem(400, f"Alarm Event Record {ident} has already been marked as CLEARED.")
+    elif body.get("alarmAcknowledged") and alarm["alarmAcknowledged"]:
         return ctx.problem(409, f"alarm {ident} is already acknowledged")
-    if "perceivedSeverity" in body and alarm["perceivedSeverity"] == CLEARED:
+    elif "perceivedSeverity" in body and alarm["perceivedSeverity"] == CLEARED:
         return ctx.problem(409, f"alarm {ident} is already cleared")
     updated = update_alarm(ctx.owner, ctx.state, ident, acknowledge="alarmAcknowledged" in body,
                            severity=CLEARED if "perceivedSeverity" in body else None)
@@ -135,7 +160,8 @@ def raise_alarm(owner: SyntheticO2IMS, state: SessionState, site: str, resource:
     state.alarm_count += 1
     now = owner.now(state)
     alarm: JSON = {
-        "alarmEventRecordId": model.id("alarm", state.name, str(state.alarm_count), site, resource, definition),
+        "alarmEventRecordId": model.id("alarm", owner.run_id, state.name, str(state.alarm_count), site, resource,
+                                       definition),
         "alarmDefinitionID": def_id,
         "probableCauseID": model.id("probableCause", definition),
         "alarmRaisedTime": now,

@@ -13,26 +13,29 @@ import asyncio
 import collections
 import contextlib
 import json
-import ipaddress
+import socket
 import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
-
 import aiohttp
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
 
 from replayer.o2ims.query import QueryError, matches
+from replayer.synthetic.callbacks import CallbackPolicy, default_policy
 from replayer.synthetic.context import encode
 from replayer.synthetic.model import Model
 from replayer.synthetic.state import SessionState, Subscription
 
 __all__ = [
     "ALARM_EVENT_TYPES",
+    "CallbackRefused",
     "DeliveryPolicy",
+    "PolicyResolver",
     "Notification",
     "Notifier",
     "Outbox",
@@ -172,20 +175,37 @@ class DeliveryPolicy:
     timeout: float = 5.0
     log_limit: int = 1000
     queue_limit: int = 1000
-    # O2REPLAY_NOTIFY_LOOPBACK_ONLY=1: deliver only to loopback callbacks (the test suite sets it, so that
-    # fuzzed subscriptions never make the synthetic O2IMS connect, or resolve names, outside the machine).
-    loopback_only: bool = field(default_factory=lambda: os.environ.get("O2REPLAY_NOTIFY_LOOPBACK_ONLY") == "1")
+    #: Where callbacks may point (``--notify-allow``; the default honours O2REPLAY_NOTIFY_LOOPBACK_ONLY=1).
+    callbacks: CallbackPolicy = field(default_factory=lambda: default_policy(os.environ))
 
 
-def is_loopback_url(url: str) -> bool:
-    """True when a callback URL names localhost or a loopback address literally (no name is resolved)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+class CallbackRefused(OSError):
+    """A callback's name resolved only to addresses the policy refuses (raised by ``PolicyResolver``)."""
+
+
+class PolicyResolver(AbstractResolver):
+    """Resolves callback host names, then keeps only the addresses the policy allows: the connection is made
+    to a checked address, so a name that resolves differently later (DNS rebinding) cannot slip through."""
+
+    def __init__(self, policy: CallbackPolicy, inner: AbstractResolver | None = None) -> None:
+        self.policy = policy
+        self._inner = inner if inner is not None else DefaultResolver()
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        """The allowed addresses of ``host``; CallbackRefused when there is none."""
+        refused = self.policy.refuse_name(host)
+        if refused:
+            raise CallbackRefused(refused)
+        results = await self._inner.resolve(host, port, family)
+        allowed = [r for r in results if self.policy.refuse_resolved_one(host, r["host"]) is None]
+        if not allowed:
+            raise CallbackRefused(self.policy.refuse_resolved(host, [r["host"] for r in results]) or host)
+        return allowed
+
+    async def close(self) -> None:
+        """Close the inner resolver."""
+        await self._inner.close()
 
 
 @dataclass(slots=True)
@@ -216,8 +236,10 @@ class Notifier:
     """Delivers the outbox: one worker per callback (keeps each consumer's order), retries with backoff."""
 
     def __init__(self, outbox: Outbox, policy: DeliveryPolicy | None = None,
-                 tick: Callable[[], None] | None = None, tick_interval: float = 0.25) -> None:
+                 tick: Callable[[], None] | None = None, tick_interval: float = 0.25,
+                 resolver: AbstractResolver | None = None) -> None:
         self.outbox = outbox
+        self._resolver = resolver
         self.policy = policy or DeliveryPolicy()
         self.log: collections.deque[DeliveryRecord] = collections.deque(maxlen=self.policy.log_limit)
         self._tick = tick
@@ -230,7 +252,11 @@ class Notifier:
 
     async def __aenter__(self) -> Notifier:
         loop = asyncio.get_running_loop()
-        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.policy.timeout))
+        # No proxy from the environment (trust_env False) and no redirects (see _deliver): every connection
+        # goes to an address the callback policy checked.
+        connector = aiohttp.TCPConnector(resolver=PolicyResolver(self.policy.callbacks, self._resolver))
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.policy.timeout),
+                                           connector=connector, trust_env=False)
         def wake() -> None:
             loop.call_soon_threadsafe(self._wake.set)
 
@@ -280,26 +306,40 @@ class Notifier:
 
     async def _deliver(self, record: DeliveryRecord) -> None:
         assert self._http is not None
-        if self.policy.loopback_only and not is_loopback_url(record.notification.callback):
-            record.attempts.append({"attempt": 0, "error": "blocked: not a loopback callback "
-                                                           "(O2REPLAY_NOTIFY_LOOPBACK_ONLY=1)"})
-            record.state = "blocked"
+        callback = record.notification.callback
+        refused = self.policy.callbacks.refuse_url(callback)
+        if refused:
+            self._block(record, 0, refused)
             return
         delay = self.policy.backoff
         for attempt in range(1, self.policy.attempts + 1):
             outcome: dict[str, Any] = {"attempt": attempt}
+            location = ""
             try:
                 async with self._http.post(
-                    record.notification.callback, data=record.notification.payload,
-                    headers={"Content-Type": "application/json"},
+                    callback, data=record.notification.payload, headers={"Content-Type": "application/json"},
+                    allow_redirects=False,
                 ) as resp:
                     outcome["status"] = resp.status
                     outcome["body"] = (await resp.read())[:512].decode("utf-8", "replace")
+                    location = resp.headers.get("Location", "")
+            except aiohttp.ClientConnectorError as e:
+                if isinstance(e.os_error, CallbackRefused):
+                    self._block(record, attempt, str(e.os_error))
+                    return
+                outcome["error"] = f"{type(e).__name__}: {e}"
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as e:
                 outcome["error"] = f"{type(e).__name__}: {e}"
             record.attempts.append(outcome)
-            if 200 <= outcome.get("status", 0) < 300:
+            status = outcome.get("status", 0)
+            if 200 <= status < 300:
                 record.state = "delivered"
+                return
+            if 300 <= status < 400:  # never followed: the target would escape the callback policy
+                outcome["error"] = f"redirect not followed (Location: {location[:200]})"
+                record.state = "failed"
+                log.warning("notification %s to %s failed: the callback answered %d (a redirect is not followed)",
+                            record.notification.notification_id, callback, status)
                 return
             if attempt < self.policy.attempts:
                 await asyncio.sleep(delay)  # backoff between attempts, not synchronisation
@@ -307,6 +347,12 @@ class Notifier:
         record.state = "failed"
         log.warning("notification %s to %s failed after %d attempts", record.notification.notification_id,
                     record.notification.callback, self.policy.attempts)
+
+    def _block(self, record: DeliveryRecord, attempt: int, reason: str) -> None:
+        record.attempts.append({"attempt": attempt, "error": f"blocked: {reason}"})
+        record.state = "blocked"
+        log.warning("notification %s to %s blocked: %s", record.notification.notification_id,
+                    record.notification.callback, reason)
 
     def records(self, session: str | None = None) -> list[dict[str, Any]]:
         """The delivery log (oldest first), optionally for one session."""

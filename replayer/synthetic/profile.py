@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from replayer.errors import UsageError
+from replayer.o2ims.dialect import Dialect, parse_dialect
 from replayer.security.clients import OAuthClient, parse_clients
 
 __all__ = [
@@ -65,7 +66,7 @@ class Cloud:
     epoch: str
     supported_locales: tuple[str, ...]
     supported_time_zones: tuple[str, ...]
-    legacy_service_uri: str
+    legacy_service_uri: str | None  # None: the served base URL + /o2ims_infrastructureInventory/v1
     extensions: Mapping[str, Any]
 
 
@@ -140,6 +141,7 @@ class Profile:
     templates: tuple[Template, ...]
     alarms: tuple[AlarmSeed, ...]
     legacy_provisioning_requests: tuple[Mapping[str, Any], ...]
+    dialect: Dialect | None = None  # which O2IMS implementation to behave like (None: the server's choice)
     #: Clients of the embedded OAuth2 server (``serve --auth oauth2`` without ``--oauth-clients``).
     oauth_clients: tuple[OAuthClient, ...] = ()
 
@@ -238,7 +240,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_TOP = ("version", "cloud", "lifecycle", "paging", "defaults", "sites", "templates", "alarms", "legacy", "oauth")
+_TOP = ("version", "dialect", "cloud", "lifecycle", "paging", "defaults", "sites", "templates", "alarms", "legacy",
+        "oauth")
 _CLOUD = (
     "name", "description", "global_cloud_id", "epoch", "supported_locales", "supported_time_zones",
     "legacy_service_uri", "extensions",
@@ -280,6 +283,11 @@ def parse_profile(text: str, source: str = "<profile>") -> Profile:
     page_size = r.get(paging, "paging", "page_size", int, None)
     if page_size is not None and page_size < 1:
         raise r.fail(paging, "paging", "page_size", f"expected an integer >= 1 or null, got {page_size}")
+    dialect_text = r.get(top, "", "dialect", str, None)
+    try:
+        dialect = parse_dialect(dialect_text) if dialect_text is not None else None
+    except ValueError as e:
+        raise r.fail(top, "", "dialect", str(e)) from None
     legacy = r.mapping(top.get("legacy"), "legacy", ("provisioning_requests",))
     legacy_prs = r.get(legacy, "legacy", "provisioning_requests", list, [])
     return Profile(
@@ -291,6 +299,7 @@ def parse_profile(text: str, source: str = "<profile>") -> Profile:
         templates=_templates(r, top.get("templates")),
         alarms=tuple(_alarm(r, a, f"alarms[{i}]", sites) for i, a in enumerate(r.get(top, "", "alarms", list, []))),
         legacy_provisioning_requests=tuple(_plain(x) for x in legacy_prs),
+        dialect=dialect,
         oauth_clients=_oauth_clients(r, top.get("oauth")),
     )
 
@@ -330,9 +339,7 @@ def _cloud(r: _Reader, doc: Mapping[str, Any]) -> Cloud:
         epoch=epoch,
         supported_locales=r.strings(doc, "cloud", "supported_locales", ("en-US",)),
         supported_time_zones=r.strings(doc, "cloud", "supported_time_zones", ("UTC",)),
-        legacy_service_uri=r.text(
-            doc, "cloud", "legacy_service_uri", "http://localhost:30205/o2ims_infrastructureInventory/v1"
-        ),
+        legacy_service_uri=r.get(doc, "cloud", "legacy_service_uri", str, None),
         extensions=_plain(r.get(doc, "cloud", "extensions", dict, {})),
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from replayer.o2ims.problem import problem_body
 from replayer.o2ims.query import (
     EMPTY_QUERY,
     Page,
@@ -360,13 +361,16 @@ def test_parse_query_fast_path_and_flags() -> None:
 def test_query_error_problem() -> None:
     with pytest.raises(QueryError) as info:
         q(filter="(bad")
-    body = info.value.problem("/o2ims-infrastructureInventory/v1/resourcePools")
+    e = info.value
+    body = problem_body(400, e.detail(), path="/o2ims-infrastructureInventory/v1/resourcePools",
+                        base_url="http://127.0.0.1:1", attributes={"param": e.param})
     assert body["status"] == 400
     assert body["title"] == "Bad Request"
-    assert body["detail"] == str(info.value)
-    assert body["instance"] == "/o2ims-infrastructureInventory/v1/resourcePools"
+    assert body["detail"] == str(e)
+    assert body["instance"] == "http://127.0.0.1:1/o2ims-infrastructureInventory/v1/resourcePools"
     assert body["additionalAttributes"] == {"param": "filter"}
-    assert isinstance(info.value, ValueError)
+    assert isinstance(e, ValueError)
+    assert e.detail(o_ran_sc=True) == "Filter operation bad is invalid"
 
 
 # --------------------------------------------------------------------------------------------------- paging

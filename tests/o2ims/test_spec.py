@@ -367,7 +367,7 @@ def test_unknown_compliance_schema() -> None:
 
 
 def test_problem_bytes_validate(specs: SpecSet) -> None:
-    from replayer.o2ims.problem import problem_bytes
+    from replayer.o2ims.problem import build_problem
 
-    body = problem_bytes(404, "no such pool", instance=f"{INV1}/resourcePools/x")
+    body = build_problem(404, "no such pool", path=f"{INV1}/resourcePools/x", base_url="http://127.0.0.1:1").body
     assert specs.validate_response("GET", f"{INV1}/resourcePools/x", 404, PROBLEM, body) == []

@@ -33,7 +33,9 @@ def test_a_recorded_session_replays_exactly_with_synthetic_off(ptio2_reseed: Pti
     statuses = {s.status for s in live}
     assert {200, 201, 400, 401, 404, 405, 409} <= statuses, statuses
 
-    config = ServeConfig(paths=(str(cassette),), port=0, strict=True, synthetic=False, use_cache=False)
+    # Exactly as recorded: the recorded addresses too (the live pti-o2's), so no rewriting to the served one.
+    config = ServeConfig(paths=(str(cassette),), port=0, strict=True, synthetic=False, use_cache=False,
+                         rewrite_urls=False)
     with EmbeddedServer(config) as server, requests.Session() as http:
         http.trust_env = False
         session = {"X-Replay-Session": uuid.uuid4().hex}

@@ -23,6 +23,8 @@ def test_rules_file_example_parses_and_works() -> None:
     assert redact_json({"bmcDetails": {"address": "10.0.0.1"}, "pin": 1234, "code": "abc"}, rules) == \
         {"bmcDetails": {"address": "<redacted:address>"}, "pin": 0, "code": "abc"}
     assert redact_headers({"Date": ["x"], "X-Tenant-Token": ["t"]}, rules) == {"X-Tenant-Token": ["<redacted:x-tenant-token>"]}
+    assert redact_json({"tenant_pin": "1", "sortKey": "a", "key": "zone"}, rules) == \
+        {"tenant_pin": "<redacted:tenant_pin>", "sortKey": "a", "key": "zone"}
 
 
 def test_config_example_uses_known_keys() -> None:

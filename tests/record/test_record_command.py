@@ -136,7 +136,7 @@ def test_record_end_to_end(upstream: Upstream, confdir: Path, tmp_path: Path, st
                 _expect(lines, rf"^\[{n}\] GET {re.escape(INVENTORY + path)} -> 200$", seen)
         proc.send_signal(stop_signal)
         assert proc.wait(20) == 0
-        _expect(lines, r"3 exchanges recorded into .*lab\.yaml", seen, timeout=5)
+        _expect(lines, r"3 exchanges recorded into .*lab\.yaml; no secret left after redaction", seen, timeout=5)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -71,7 +71,7 @@ def test_each_planted_secret_is_found_on_its_line(line: str, what: str) -> None:
 
 @pytest.mark.parametrize(("header", "value"), [
     ("Authorization", "Token 0123456789abcdef"),
-    ("Cookie", "session=realvalue; theme=<redacted:cookie>"),
+    ("Cookie", "prefs=realvalue; theme=<redacted:cookie>"),
     ("X-Auth-Token", "0123456789abcdef"),
 ])
 def test_unredacted_secret_headers_are_found(header: str, value: str) -> None:

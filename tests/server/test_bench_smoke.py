@@ -27,6 +27,7 @@ def test_bench_security_smoke(tmp_path: Path) -> None:
 
     opts = Options(smoke=True, smoke_requests=20, rounds=1)
     results = bench_security.run(opts, tmp_path)
-    assert [r.name for r in results] == ["http-ceiling", "tls-ceiling", "tls-hit", "tls-ceiling-auth", "tls-jwt"]
+    assert [r.name for r in results] == ["http-ceiling", "http-hit", "tls-ceiling", "tls-hit", "tls-ceiling-auth",
+                                         "tls-jwt"]
     assert all(r.rps > 0 and r.errors == 0 for r in results), results  # every answer a 200: HTTPS and the token work
-    assert sum(line.startswith("| ") for line in bench_security.table(results, opts).splitlines()) == 6
+    assert sum(line.startswith("| ") for line in bench_security.table(results, opts).splitlines()) == 7

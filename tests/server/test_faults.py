@@ -108,7 +108,7 @@ def test_admin_fault_errors_are_problem_details(serve: Serve) -> None:
     for r, status in ((bad, 400), (gone, 404)):
         assert r.status_code == status
         assert r.headers["Content-Type"].startswith("application/problem+json")
-        assert r.json()["status"] == status and r.json()["instance"].startswith("/__admin/faults")
+        assert r.json()["status"] == status and r.json()["instance"].startswith(f"{server.url}/__admin/faults")
 
 
 def test_a_fault_body_that_is_not_json_says_so(serve: Serve) -> None:

@@ -263,21 +263,23 @@ def test_external_jwks_down_at_start_is_fetched_later(serve: Serve, tmp_path: Pa
 # ----------------------------------------------------------------------------------------- the command line
 
 
-def test_workers_share_one_signing_key(tmp_path: Path) -> None:
+def test_workers_share_one_signing_key_and_the_tls_files(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "replayer", "serve", "--port", "0", "--no-cache", "--workers", "2",
-                             "--auth", "oauth2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=tmp_path, env={**os.environ, "HOME": str(tmp_path)})
+                             "--auth", "oauth2", "--tls", "auto", "--tls-dir", "tls"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path, env={**os.environ, "HOME": str(tmp_path)})
     try:
         assert proc.stdout is not None
+        assert "HTTPS with the local CA tls/ca.pem" in proc.stdout.readline()
         banner = proc.stdout.readline()
-        assert "auth: oauth2, tokens at" in banner, banner
+        assert "auth: oauth2, tokens at https://" in banner, banner
         url = banner.split("o2replay serve: ")[1].split(" |")[0]
-        token = requests.post(f"{url}/oauth/token", data={"grant_type": "client_credentials"},
+        ca = str(tmp_path / "tls" / "ca.pem")
+        token = requests.post(f"{url}/oauth/token", data={"grant_type": "client_credentials"}, verify=ca,
                               auth=("o2ims-reader", "o2ims-reader-secret"), timeout=5).json()["access_token"]
         # New connections spread over both workers (SO_REUSEPORT): a worker with a key of its own would
         # refuse the token (401); all 40 landing on one worker has a probability of 2**-39.
         for _ in range(40):
-            r = requests.get(f"{url}{INV}", headers={**_bearer(token), "Connection": "close"}, timeout=5)
+            r = requests.get(f"{url}{INV}", headers={**_bearer(token), "Connection": "close"}, verify=ca, timeout=5)
             assert r.status_code == 200, r.text
     finally:
         proc.terminate()

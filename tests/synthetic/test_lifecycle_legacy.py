@@ -112,7 +112,8 @@ def test_legacy_routes_match_the_earlier_mock(path: str, reference: str) -> None
 
 def test_legacy_status_paging_and_errors() -> None:
     model = SyntheticO2IMS()
-    status = ask(model, "GET", f"{LEGACY}/status").json()
+    # The earlier mock answered on localhost:30205; service_uri names the address the client used.
+    status = model.handle(SynthRequest("GET", f"{LEGACY}/status", base_url="http://localhost:30205")).json()
     reference = json.loads((REFERENCE / "status.json").read_text())
     assert {k: v for k, v in status.items() if k != "provisioningRequests"} == reference
     page = model.handle(SynthRequest("GET", f"{LEGACY}/resourcePools", (("limit", "2"), ("offset", "3"))))

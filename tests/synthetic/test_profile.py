@@ -47,7 +47,7 @@ def test_documented_example_profile_loads_and_serves() -> None:
 @pytest.mark.parametrize(("text", "message"), [
     ("sites: []\n", "x.yaml:1: sites: at least one site is required"),
     ("sites:\n  - name: Edge1\n", "x.yaml:2: sites[0].name: expected lower-case letters"),
-    ("colour: red\nsites: []\n", "x.yaml:1: colour: unknown field; valid fields: version, cloud"),
+    ("colour: red\nsites: []\n", "x.yaml:1: colour: unknown field; valid fields: version, dialect, cloud"),
     ("lifecycle:\n  mode: sometimes\nsites: []\n", "x.yaml:2: lifecycle.mode: expected one of requests, seconds"),
     ("cloud:\n  epoch: yesterday\nsites: []\n", "x.yaml:2: cloud.epoch: expected an RFC 3339 UTC time"),
     ("sites: [\n", "x.yaml:2: invalid YAML"),

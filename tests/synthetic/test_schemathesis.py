@@ -1,5 +1,7 @@
-"""schemathesis against the synthetic O2IMS over real HTTP (issue 4 §6): no 5xx, no schema violation, no
-undocumented status, for the release-4.21 inventory and monitoring and the main provisioning definitions.
+"""schemathesis over real HTTP against the synthetic O2IMS and against the replay server serving the bundled
+reference cassettes (synthetic fallback on, as ``o2replay serve`` runs by default): no 5xx, no schema
+violation, no undocumented status, for the release-4.21 inventory and monitoring and the main provisioning
+definitions.
 
 Bounded by ``O2REPLAY_FUZZ_EXAMPLES`` (examples per operation; default 8 in the normal suite, 500 with
 ``make fuzz``).
@@ -8,6 +10,7 @@ Bounded by ``O2REPLAY_FUZZ_EXAMPLES`` (examples per operation; default 8 in the 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,10 +26,13 @@ from schemathesis.checks import (
 from schemathesis.specs.openapi.schemas import BaseOpenAPISchema
 
 from replayer.o2ims.spec import SPECS_DIR
+from replayer.server.config import ServeConfig
+from replayer.server.embedded import EmbeddedServer
 from replayer.synthetic.api import SyntheticO2IMS
 
 from synth_helpers import ServerThread, make_app
 
+REFERENCE = Path(__file__).resolve().parents[2] / "cassettes" / "reference"
 EXAMPLES = int(os.environ.get("O2REPLAY_FUZZ_EXAMPLES", "8"))
 SPEC_FILES = {
     "inventory": SPECS_DIR / "oran-o2ims-release-4.21/internal/service/resources/api/openapi.yaml",
@@ -54,7 +60,18 @@ def fuzz_server() -> Iterator[ServerThread]:
     srv.stop()
 
 
-def _schema(name: str, server: ServerThread) -> BaseOpenAPISchema:
+@pytest.fixture(scope="module")
+def replay_server() -> Iterator[EmbeddedServer]:
+    """The replay server over the bundled reference cassettes: recorded, derived and synthetic answers."""
+    # The recordings of the synthetic O2IMS (what `make serve` serves); o-ran-sc/ records another dialect.
+    files = tuple(str(f) for f in sorted(REFERENCE.glob("*.yaml")))
+    config = ServeConfig(paths=files, port=0, use_cache=False, run_id="fuzz")
+    srv = EmbeddedServer(config).start()
+    yield srv
+    srv.stop()
+
+
+def _schema(name: str, server: ServerThread | EmbeddedServer) -> BaseOpenAPISchema:
     schema = schemathesis.from_path(str(SPEC_FILES[name]), base_url=server.url)
     assert isinstance(schema, BaseOpenAPISchema)
     return schema
@@ -80,9 +97,27 @@ _SETTINGS = settings(
     suppress_health_check=list(HealthCheck),
 )
 
+@pytest.fixture(scope="module")
+def inventory_replay_schema(replay_server: EmbeddedServer) -> BaseOpenAPISchema:
+    return _schema("inventory", replay_server)
+
+
+@pytest.fixture(scope="module")
+def monitoring_replay_schema(replay_server: EmbeddedServer) -> BaseOpenAPISchema:
+    return _schema("monitoring", replay_server)
+
+
+@pytest.fixture(scope="module")
+def provisioning_replay_schema(replay_server: EmbeddedServer) -> BaseOpenAPISchema:
+    return _schema("provisioning", replay_server)
+
+
 inventory = schemathesis.from_pytest_fixture("inventory_schema")
 monitoring = schemathesis.from_pytest_fixture("monitoring_schema")
 provisioning = schemathesis.from_pytest_fixture("provisioning_schema")
+inventory_replay = schemathesis.from_pytest_fixture("inventory_replay_schema")
+monitoring_replay = schemathesis.from_pytest_fixture("monitoring_replay_schema")
+provisioning_replay = schemathesis.from_pytest_fixture("provisioning_replay_schema")
 
 
 @inventory.parametrize()
@@ -100,4 +135,22 @@ def test_monitoring_v1(case: schemathesis.Case) -> None:
 @provisioning.parametrize()
 @_SETTINGS
 def test_provisioning_v1(case: schemathesis.Case) -> None:
+    case.call_and_validate(checks=CHECKS, timeout=10)
+
+
+@inventory_replay.parametrize()
+@_SETTINGS
+def test_inventory_v1_replayed(case: schemathesis.Case) -> None:
+    case.call_and_validate(checks=CHECKS, timeout=10)
+
+
+@monitoring_replay.parametrize()
+@_SETTINGS
+def test_monitoring_v1_replayed(case: schemathesis.Case) -> None:
+    case.call_and_validate(checks=CHECKS, timeout=10)
+
+
+@provisioning_replay.parametrize()
+@_SETTINGS
+def test_provisioning_v1_replayed(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=CHECKS, timeout=10)
