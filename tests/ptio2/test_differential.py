@@ -47,7 +47,12 @@ def _server(ptio2: PtiO2, **settings: Any) -> EmbeddedServer:
 
 
 def _unexplained(found: list[Difference]) -> list[str]:
-    return [str(d) for d in found if explain(d) is None]
+    out = [str(d) for d in found if explain(d) is None]
+    dump = os.environ.get("O2REPLAY_PTIO2_DUMP")
+    if dump:
+        with open(dump, "a") as fh:
+            fh.write("".join(line + "\n" for line in out))
+    return out
 
 
 def test_synthetic_o_ran_sc_answers_like_pti_o2(ptio2: PtiO2, collections: list[Collection]) -> None:
@@ -127,7 +132,7 @@ class Both:
             resp = self.http.request(method, side.base_url + target, json=body, timeout=30,
                                      headers={"Authorization": f"Bearer {side.tokens['valid']}", **side.headers})
             if created and resp.status_code == 201:
-                self.ids[n][created] = str(resp.json()[created])
+                self.ids[n][created] = str(resp.json()[created.removeprefix("other-")])
             answers.append(Answer.of(resp, side.base_url, frozenset(self.ids[n].values())))
         self.found += differences(Query("write", method, path, body=body), answers[0], answers[1])
         return answers[0], answers[1]
@@ -150,7 +155,8 @@ def test_subscriptions_on_both(both: Both, path: str, key: str) -> None:
     assert created.status == 201
     assert both.send("POST", path, body)[0].status == 409
     both.send("POST", path, {"consumerSubscriptionId": "3f1e0c6a-0002-4b7e-9d7c-000000000002"})  # no callback
-    both.send("POST", path, {"callback": "http://127.0.0.1:9/other", "consumerSubscriptionId": "consumer-7"})
+    both.send("POST", path, {"callback": "http://127.0.0.1:9/other", "consumerSubscriptionId": "consumer-7"},
+              created=f"other-{key}")
     both.send("GET", path)
     both.send("GET", f"{path}/{{{key}}}")
     assert both.send("DELETE", f"{path}/{{{key}}}")[0].body is True

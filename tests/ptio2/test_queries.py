@@ -46,11 +46,11 @@ def test_generate_is_deterministic_bounded_and_covers_every_family() -> None:
 
 
 def test_normalise_only_what_is_documented() -> None:
-    doc = {"serviceUri": "http://127.0.0.1:5/o2ims", "subscriptionId": "s-1", "other": "s-1",
+    doc = {"serviceUri": "http://127.0.0.1:5/o2ims", "subscriptionId": "s-1", "other": "Subscription s-1 gone",
            "alarmAcknowledgeTime": "2026-01-01T00:00:00", "alarmRaisedTime": "2026-01-01T00:00:00",
            "list": [{"subscriptionId": "s-2"}]}
     assert normalise(doc, "http://127.0.0.1:5", frozenset({"s-1"})) == {
-        "serviceUri": "<base>/o2ims", "subscriptionId": "<generated>", "other": "s-1",
+        "serviceUri": "<base>/o2ims", "subscriptionId": "<generated>", "other": "Subscription <generated> gone",
         "alarmAcknowledgeTime": "<time>", "alarmRaisedTime": "2026-01-01T00:00:00", "list": [{"subscriptionId": "s-2"}]}
 
 
