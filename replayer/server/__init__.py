@@ -6,7 +6,7 @@ place, and the header names), ``handlers`` (the catch-all handler and its hot pa
 from recorded collections), ``overlay`` (each session's writes), ``rewrite`` (recorded addresses to served
 ones), ``admin`` (``/__admin/``, ``/health``, ``/metrics``), ``faults``, ``journal``, ``metrics``, ``watch``
 (``--watch``), ``workers`` (one process or ``--workers N``), ``embedded`` (in a thread, for the pytest
-plugin), ``app`` (``create_app``).
+plugin), ``inbound`` (connection limit, read timeouts, body checks), ``app`` (``create_app``).
 """
 
 from replayer.server.app import create_app

@@ -161,3 +161,17 @@ def test_a_write_failure_mid_session_loses_nothing(tmp_path: Path, caplog: pytes
         addon.done()  # the final flush writes both exchanges
     assert len(load_cassette(folder / "c.yaml").interactions) == 2
     assert saved.count(b"- request:") == 1
+
+
+def test_an_exchange_too_deep_to_record_is_named_in_the_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    addon = O2IMSRecorder()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, cassette=str(tmp_path / "c.yaml"))
+        f = flow()
+        assert f.response is not None
+        f.response.content = b"[" * 5000 + b"]" * 5000
+        addon.response(f)
+        addon.done()
+    assert (f"o2ims-recorder: GET {INV}/resourcePools: not recorded: response.body nests deeper than 100 levels "
+            "of arrays and objects (the limit)") in caplog.text
+    assert "Addon error" not in caplog.text

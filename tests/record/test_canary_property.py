@@ -76,7 +76,7 @@ def placements(draw: st.DrawFn, canary: str) -> Placed:
         "json-pem": lambda: Placed("", {}, json.dumps({"k": f"-----BEGIN PRIVATE KEY-----\n{canary}\n"
                                                            "-----END PRIVATE KEY-----"}), "json", True),
         "ndjson": lambda: Placed("", {}, f'{{"a":1}}\n{json.dumps({name: canary})}\n', "ndjson", True),
-        "form": lambda: Placed("", {}, f"grant_type=password&{quote(name)}={canary}&scope=o2ims", "form", True),
+        "form": lambda: Placed("", {}, f"site=edge1&{quote(name)}={canary}&scope=o2ims", "form", True),
         "multipart": lambda: Placed("", {}, (
             f'--XyZ\r\nContent-Disposition: form-data; name="user"\r\n\r\nop\r\n'
             f'--XyZ\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{canary}\r\n--XyZ--\r\n'),
@@ -146,7 +146,9 @@ def test_no_canary_is_ever_written_and_scan_passes(case: tuple[str, Exchange]) -
         recorder = Recorder(parse_config(cassette=str(path), record_paths=["/"]))
         outcome = recorder.record(exchange)
         recorder.close()
-        assert outcome.recorded, outcome.reason
+        if not outcome.recorded:  # an OAuth2 token exchange (a form with grant_type, an answer with access_token)
+            assert outcome.reason == "an OAuth2 token exchange is never recorded" and not path.exists()
+            return
         text = path.read_text(encoding="utf-8")
         assert canary not in text
         for body in _written_bodies(path):

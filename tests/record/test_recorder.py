@@ -260,3 +260,18 @@ def test_timing_metadata_only_when_on(tmp_path: Path) -> None:
 
 def test_record_mode_values_are_vcrpys() -> None:
     assert [m.value for m in RecordMode] == ["once", "new_episodes", "all", "none"]
+
+
+def test_a_body_nested_deeper_than_the_limit_is_not_recorded_and_says_so(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    rec = Recorder(config(tmp_path))
+    assert rec.record(ex()).recorded
+    deep = replace(ex(f"{INV}/deploymentManagers"), response_body=b"[" * 5000 + b"]" * 5000,
+                   response_headers={"Content-Type": ["application/json"]})
+    out = rec.record(deep)
+    assert not out.recorded
+    assert out.reason == "not recorded: response.body nests deeper than 100 levels of arrays and objects (the limit)"
+    assert rec.record(ex(f"{INV}/resourcePools/p1")).recorded  # the recording goes on
+    rec.close()
+    assert len(load_cassette(tmp_path / "c.yaml").interactions) == 2  # and the cassette still loads
