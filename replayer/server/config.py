@@ -17,6 +17,7 @@ from replayer.errors import UsageError
 from replayer.matching import DEFAULT_MATCH_ON, MatchOn, OnExhausted
 from replayer.o2ims.dialect import Dialect, parse_dialect
 from replayer.security.certs import DEFAULT_TLS_DIR
+from replayer.security.clients import read_clients
 from replayer.synthetic.callbacks import CallbackPolicy, parse_notify_allow
 
 __all__ = [
@@ -332,6 +333,8 @@ def _apply_security(cfg: dict[str, Any], key: str, value: Any, where: str, base:
         cfg["tls"] = None if _choice(value, where, ("auto", "off")) == "off" else "auto"
     elif key in ("tls_cert", "tls_key", "oauth_clients"):
         cfg[key] = _file(value, where, base)
+        if key == "oauth_clients":
+            read_clients(cfg[key])  # a bad clients file is a usage error now, not when the server starts
     elif key == "tls_client_ca":
         cfg[key] = "auto" if str(value) == "auto" else _file(value, where, base)
     elif key == "tls_dir":

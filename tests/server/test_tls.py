@@ -159,3 +159,11 @@ def test_tls_cert_needs_its_key(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "replayer", "serve", "--tls-cert", str(own.server_cert)],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--tls-cert and --tls-key go together" in done.stderr
+
+
+def test_a_bad_clients_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "clients.yaml").write_text("clients: [{client_id: a, roles: [o2ims-reader]}]\n")
+    done = subprocess.run([sys.executable, "-m", "replayer", "serve", "--port", "0", "--auth", "oauth2",
+                           "--oauth-clients", "clients.yaml"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "--oauth-clients: clients.yaml: clients[0].client_secret must be a non-empty string" in done.stderr
