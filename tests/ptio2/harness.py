@@ -292,8 +292,28 @@ class PtiO2:
         for name in ("api", "redis", "postgres"):
             proc = self.procs.pop(name, None)
             if proc is not None:
-                _terminate(proc, signal.SIGINT if name != "redis" else signal.SIGTERM)
+                _terminate(proc, STOP_SIGNALS[name])
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _die_with_parent(sig: int) -> Callable[[], None] | None:
+    """A preexec_fn: the child gets ``sig`` when the process that started it dies (Linux PR_SET_PDEATHSIG), so a
+    test run killed before its teardown leaves no server behind. None where there is no prctl."""
+    try:
+        import ctypes  # loaded here: the child may run as another user, who cannot read our interpreter's files
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None  # not Linux: the teardown alone stops the servers
+
+    def arm() -> None:
+        prctl(1, int(sig))  # 1 = PR_SET_PDEATHSIG
+
+    return arm
+
+
+#: The signal each server stops on quickly: PostgreSQL's fast shutdown, gunicorn's quick one.
+STOP_SIGNALS = {"postgres": signal.SIGINT, "redis": signal.SIGTERM, "api": signal.SIGINT}
 
 
 def _terminate(proc: subprocess.Popen[bytes], sig: int) -> None:
@@ -337,7 +357,7 @@ class _Starter:
         out: IO[bytes] = open(self.logs / f"{name}.log", "ab")
         with out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True, **kw)
+                                    start_new_session=True, preexec_fn=_die_with_parent(STOP_SIGNALS[name]), **kw)
         self.ref.procs[name] = proc
         return proc
 

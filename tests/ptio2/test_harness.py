@@ -108,3 +108,40 @@ def test_the_documented_pyjwt_example_signs_a_token_pti_o2_accepts(ptio2: PtiO2)
     token = subprocess.run([str(ptio2.python), "-c", example], cwd=ptio2.workdir / "keys", capture_output=True,
                            text=True, timeout=60, check=True).stdout.strip()
     assert get(ptio2, f"{INV}/resourcePools", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+KILLED = """
+import os
+from tests.ptio2.harness import start_ptio2
+with start_ptio2(log=lambda m: None) as ref:
+    print(" ".join(str(p.pid) for p in ref.procs.values()), ref.workdir, flush=True)
+    os._exit(0)  # dies without its teardown, as a killed test run would
+"""
+
+
+def test_servers_end_with_a_process_killed_before_its_teardown() -> None:
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", KILLED], cwd=root, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    *pids, folder = done.stdout.split()
+    assert len(pids) == 3, done.stderr
+    deadline = time.monotonic() + 30
+    alive = [int(p) for p in pids]
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if _alive(p)]
+        time.sleep(0.1)
+    shutil.rmtree(folder, ignore_errors=True)
+    assert alive == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
