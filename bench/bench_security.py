@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import ssl
 import statistics
 import subprocess
@@ -34,12 +33,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench.bench_serve import HIT, Options, Result, _pin, free_port, pools_body, write_cassettes
+from bench.bench_serve import HIT, Options, Result, _pin, free_port, pools_body, running, write_cassettes
 
 BARE_TLS_SERVER = """
 import ssl, sys
@@ -119,38 +118,6 @@ def _context(ca: Path) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(ca))
 
 
-def wait_ready(url: str, ca: Path, timeout: float = 120.0) -> None:
-    """Poll ``url`` until it answers (any status), bounded by ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2, context=_context(ca) if url.startswith("https") else None).read()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
-@contextmanager
-def running(cmd: Sequence[str], probe: str, ca: Path, cwd: Path) -> Iterator[None]:
-    """Start a server, wait until ``probe`` answers, stop it afterwards (SIGTERM, then kill)."""
-    log = (cwd / "servers.log").open("ab")
-    proc = subprocess.Popen(list(cmd), cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
-    try:
-        wait_ready(probe, ca)
-        yield
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
-
-
 def fetch_token(base: str, ca: Path) -> str:
     """An o2ims-reader token from the server's embedded token endpoint."""
     req = urllib.request.Request(f"{base}/oauth/token", method="POST", data=(
@@ -206,7 +173,7 @@ def run(opts: Options, work: Path) -> list[Result]:
         with ExitStack() as stack:
             for one in (base, sc):
                 probe = one.url("/health") if one.name.startswith("tls-jwt") else one.url()
-                stack.enter_context(running([*_pin(server_cpu), *one.cmd], probe, ca, work))
+                stack.enter_context(running([*_pin(server_cpu), *one.cmd], probe, work, context=_context(ca)))
             token = fetch_token(sc.url(""), ca) if sc.auth else ""
             headers = {"Authorization": f"Bearer {token}"} if token else {}
 

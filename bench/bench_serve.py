@@ -26,6 +26,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -124,12 +125,12 @@ def _pin(cpu: str | None) -> list[str]:
     return ["taskset", "-c", cpu] if cpu is not None and shutil.which("taskset") else []
 
 
-def wait_ready(url: str, timeout: float = 120.0) -> None:
-    """Poll ``url`` until it answers (any status), bounded by ``timeout``."""
+def wait_ready(url: str, timeout: float = 120.0, context: ssl.SSLContext | None = None) -> None:
+    """Poll ``url`` until it answers (any status), bounded by ``timeout``; ``context`` for HTTPS."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(url, timeout=2).read()
+            urllib.request.urlopen(url, timeout=2, context=context).read()
             return
         except urllib.error.HTTPError:
             return
@@ -139,12 +140,13 @@ def wait_ready(url: str, timeout: float = 120.0) -> None:
 
 
 @contextmanager
-def running(cmd: Sequence[str], probe: str, cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
+def running(cmd: Sequence[str], probe: str, cwd: Path,
+            context: ssl.SSLContext | None = None) -> Iterator[subprocess.Popen[bytes]]:
     """Start a server process, wait until ``probe`` answers, stop it (SIGTERM, then kill) afterwards."""
     log = (cwd / "servers.log").open("ab")  # never a pipe nobody reads: a logging server would block on it
     proc = subprocess.Popen(list(cmd), cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
     try:
-        wait_ready(probe)
+        wait_ready(probe, context=context)
         yield proc
     finally:
         proc.send_signal(signal.SIGTERM)
